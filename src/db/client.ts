@@ -1,0 +1,68 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client';
+
+export type Engine = 'postgres' | 'pglite';
+
+export interface Database {
+  prisma: PrismaClient;
+  engine: Engine;
+  /** The same adapter factory Prisma uses, handed to the schema engine for migrations. */
+  adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** `postgresql://…` selects PostgreSQL; otherwise embedded PGlite in `dataDir`. */
+  url?: string;
+  /** A directory, or `memory://` for a throwaway database. */
+  dataDir?: string;
+  /** Connection pool size on PostgreSQL. */
+  poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) {
+    const adapterFactory = wholeScripts(new PrismaPg({ connectionString: options.url, max: options.poolSize ?? 10 }));
+    const prisma = new PrismaClient({ adapter: adapterFactory });
+    return { prisma, engine: 'postgres', adapterFactory, close: () => prisma.$disconnect() };
+  }
+  const pglite = new PGlite(options.dataDir ?? 'memory://');
+  await pglite.waitReady;
+  const adapterFactory = wholeScripts(new PrismaPGlite(pglite));
+  const prisma = new PrismaClient({ adapter: adapterFactory });
+  return {
+    prisma,
+    engine: 'pglite',
+    adapterFactory,
+    close: async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+/*
+ * Migration scripts must reach the server whole, as the native schema engine sends them.
+ * The adapters' own executeScript falls short for migrations: @prisma/adapter-pg 7.10
+ * splits the script on every ";" (breaking a plpgsql function body), and
+ * pglite-prisma-adapter 0.7 starts `exec` without awaiting it (a failing script would
+ * be reported as applied). The schema engine is the only caller of executeScript.
+ */
+function wholeScripts(factory: SqlMigrationAwareDriverAdapterFactory): SqlMigrationAwareDriverAdapterFactory {
+  const fix = (adapter: SqlDriverAdapter): SqlDriverAdapter => {
+    const client = (adapter as unknown as { client: { exec?(sql: string): Promise<unknown>; query(sql: string): Promise<unknown> } }).client;
+    adapter.executeScript = async (script: string) => {
+      await (client.exec ? client.exec(script) : client.query(script));
+    };
+    return adapter;
+  };
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => fix(await factory.connect()),
+    connectToShadowDb: async () => fix(await factory.connectToShadowDb()),
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * An error a client caused by what it asked for. `code` is the GraphQL
+ * `extensions.code` the error maps to (see ARCHITECTURE.md, Conventions):
+ * BAD_USER_INPUT for invalid arguments (non-positive quantity, selling more
+ * than is held, bad dates…), CONFLICT for a request that clashes with the
+ * current state.
+ *
+ * Anything else thrown from src/domain (a plain Error) is a bug or corrupt
+ * stored data, not something the client can fix.
+ */
+export type DomainErrorCode = 'BAD_USER_INPUT' | 'CONFLICT';
+
+export class DomainError extends Error {
+  constructor(
+    public readonly code: DomainErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export function isDomainError(e: unknown): e is DomainError {
+  return e instanceof DomainError;
+}
