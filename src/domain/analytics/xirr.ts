@@ -57,6 +57,11 @@ interface Term {
   a: D;
 }
 
+/** −1, 0 or 1. */
+function sign(x: D): number {
+  return x.isZero() ? 0 : x.isNeg() ? -1 : 1;
+}
+
 function fail(reason: XirrFailure, message: string): XirrResult {
   return { ok: false, reason, message };
 }
@@ -95,7 +100,7 @@ export function xirr(flows: readonly CashFlow[], options: XirrOptions = {}): Xir
   let hi: D = ONE;
   let flo = npv(lo);
   let fhi = npv(hi);
-  while (flo.sign() * fhi.sign() > 0) {
+  while (sign(flo) * sign(fhi) > 0) {
     if (lo.abs().gte(X_LIMIT)) {
       return fail('NO_ROOT_BRACKETED', 'NPV does not change sign for any rate in the search range');
     }
@@ -117,7 +122,7 @@ export function xirr(flows: readonly CashFlow[], options: XirrOptions = {}): Xir
   let d = b.minus(a);
   let e = d;
   for (let iter = 1; iter <= maxIterations; iter++) {
-    if (fb.sign() * fc.sign() > 0) {
+    if (sign(fb) * sign(fc) > 0) {
       c = a;
       fc = fa;
       d = b.minus(a);
