@@ -1,0 +1,39 @@
+import { D, sum } from '../decimal';
+
+/**
+ * Sample statistics on Decimal series. Undefined statistics are null: the mean
+ * of nothing, a variance or covariance of fewer than two observations.
+ * Paired series must have the same length (a caller bug otherwise: plain Error).
+ */
+
+export function mean(xs: readonly D[]): D | null {
+  return xs.length === 0 ? null : sum(xs).div(xs.length);
+}
+
+/** Sample covariance, divisor n − 1. */
+export function sampleCovariance(xs: readonly D[], ys: readonly D[]): D | null {
+  if (xs.length !== ys.length) throw new Error(`paired series differ in length: ${xs.length} vs ${ys.length}`);
+  const n = xs.length;
+  if (n < 2) return null;
+  const mx = sum(xs).div(n);
+  const my = sum(ys).div(n);
+  return sum(xs.map((x, i) => x.minus(mx).times((ys[i] as D).minus(my)))).div(n - 1);
+}
+
+/** Sample variance, divisor n − 1. */
+export function sampleVariance(xs: readonly D[]): D | null {
+  return sampleCovariance(xs, xs);
+}
+
+/** Sample standard deviation, divisor n − 1. */
+export function sampleStdev(xs: readonly D[]): D | null {
+  const v = sampleVariance(xs);
+  return v === null ? null : v.sqrt();
+}
+
+/** x_i − y_i. */
+export function differences(xs: readonly D[], ys: readonly D[]): D[] {
+  if (xs.length !== ys.length) throw new Error(`paired series differ in length: ${xs.length} vs ${ys.length}`);
+  return xs.map((x, i) => x.minus(ys[i] as D));
+}
+
