@@ -118,7 +118,7 @@ export function brinsonFachler(groups: readonly AttributionGroupInput[]): Attrib
 
 /** Carino's k for a portfolio return r and benchmark return b (both > −1); 1/(1 + r) in the limit r = b. */
 export function carinoFactor(r: D, b: D): D {
-  if (!ONE.plus(r).isPos() || !ONE.plus(b).isPos()) {
+  if (!ONE.plus(r).gt(0) || !ONE.plus(b).gt(0)) {
     throw new DomainError('BAD_USER_INPUT', 'Carino linking needs returns above −100%');
   }
   if (r.eq(b)) return ONE.div(ONE.plus(r));

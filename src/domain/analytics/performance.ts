@@ -38,10 +38,10 @@ export function validateNavPoints(points: readonly NavPoint[]): void {
       throw new DomainError('BAD_USER_INPUT', `NAV points must be in strictly increasing date order (at ${p.date})`);
     }
     prevDay = day;
-    if (p.nav.isNeg()) {
+    if (p.nav.lt(0)) {
       throw new DomainError('BAD_USER_INPUT', `NAV crosses zero on ${p.date} (${p.nav.toString()}): returns are undefined`);
     }
-    if (i > 0 && p.nav.minus(p.netFlow).isNeg()) {
+    if (i > 0 && p.nav.minus(p.netFlow).lt(0)) {
       throw new DomainError(
         'BAD_USER_INPUT',
         `NAV crosses zero on ${p.date}: value before the day's flow is ${p.nav.minus(p.netFlow).toString()}`,
@@ -110,7 +110,7 @@ export function modifiedDietz(points: readonly NavPoint[]): D {
     sum(flows.map((p) => dec(T - daysBetween(start.date, p.date)).div(T).times(p.netFlow))),
   );
   if (capital.isZero() && gain.isZero()) return ZERO;
-  if (!capital.isPos()) {
+  if (!capital.gt(0)) {
     throw new DomainError(
       'BAD_USER_INPUT',
       `Modified Dietz is undefined from ${start.date} to ${end.date}: average invested capital is ${capital.toString()}`,

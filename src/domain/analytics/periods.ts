@@ -76,7 +76,7 @@ export function isLongerThanOneYear(from: string, to: string): boolean {
 export function annualize(cumulative: D, from: string, to: string): D {
   if (!isLongerThanOneYear(from, to)) return cumulative;
   const growth = ONE.plus(cumulative);
-  if (growth.isNeg()) {
+  if (growth.lt(0)) {
     throw new DomainError('BAD_USER_INPUT', 'a cumulative return below −100% cannot be annualized');
   }
   if (growth.isZero()) return ONE.neg();

@@ -76,7 +76,7 @@ export function maxDrawdown(levels: readonly DatedLevel[]): Drawdown {
   let peak: DatedLevel | null = null;
   let bestPeakValue: D | null = null;
   for (const l of levels) {
-    if (l.value.isNeg()) throw new DomainError('BAD_USER_INPUT', `drawdown needs levels ≥ 0 (${l.date})`);
+    if (l.value.lt(0)) throw new DomainError('BAD_USER_INPUT', `drawdown needs levels ≥ 0 (${l.date})`);
     if (peak === null || l.value.gte(peak.value) || peak.value.isZero()) {
       peak = l;
       if (bestPeakValue !== null && best.recoveryDate === null && l.value.gte(bestPeakValue)) {

@@ -96,6 +96,7 @@ describe('carinoFactor', () => {
     expectClose(carinoFactor(dec('0.05005'), dec('0.05')), '0.952358277363829886675143752889505399702971', '1e-38');
     // and the log formula further away: u = 0.001/1.05 > 1e−4
     expectClose(carinoFactor(dec('0.051'), dec('0.05')), dec('1.051').ln().minus(dec('1.05').ln()).div('0.001'), '1e-36');
+    expect(() => carinoFactor(dec(-1), dec('0.05'))).toThrow(DomainError);
   });
 });
 

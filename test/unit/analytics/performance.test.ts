@@ -150,6 +150,12 @@ describe('modifiedDietz', () => {
     expect(() => modifiedDietz(pts)).toThrow(/Modified Dietz is undefined/);
     expect(twr(pts).eq(dec('0.6'))).toBe(true); // TWR still defined: (10 + 150 − 100)/100
   });
+
+  it('funded only at the close of the last day: 0 without a gain, undefined with one', () => {
+    // capital = 0 + 0 × 1000 = 0
+    expect(modifiedDietz([nav('2024-01-01', '0'), nav('2024-01-05', '1000', '1000')]).isZero()).toBe(true);
+    expect(() => modifiedDietz([nav('2024-01-01', '0'), nav('2024-01-05', '1010', '1000')])).toThrow(DomainError);
+  });
 });
 
 describe('mwr', () => {
