@@ -365,6 +365,7 @@ CREATE TABLE "audit_log" (
     "action" TEXT NOT NULL,
     "entity_type" TEXT NOT NULL,
     "entity_id" TEXT NOT NULL,
+    "portfolio_id" UUID,
     "before" JSONB,
     "after" JSONB,
     "request_id" TEXT,
@@ -491,6 +492,9 @@ CREATE UNIQUE INDEX "fx_rates_base_quote_date_key" ON "fx_rates"("base", "quote"
 
 -- CreateIndex
 CREATE INDEX "audit_log_entity_id_id_idx" ON "audit_log"("entity_id", "id");
+
+-- CreateIndex
+CREATE INDEX "audit_log_portfolio_id_id_idx" ON "audit_log"("portfolio_id", "id");
 
 -- CreateIndex
 CREATE INDEX "audit_log_at_idx" ON "audit_log"("at");

@@ -1,0 +1,36 @@
+// Resolver types are generated from schema.graphql (the source of truth), never hand-written.
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const models = '../generated/prisma/client';
+const connections = '../graphql/connection';
+
+const config: CodegenConfig = {
+  schema: 'schema.graphql',
+  generates: {
+    'src/generated/graphql.ts': {
+      plugins: ['typescript', 'typescript-resolvers'],
+      config: {
+        contextType: '../graphql/context#GraphQLContext',
+        useIndexSignature: false,
+        enumsAsTypes: true,
+        avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
+        scalars: {
+          Decimal: { input: "import('decimal.js').Decimal", output: 'string | { toFixed(): string }' },
+          Date: { input: 'string', output: 'string | Date' },
+          DateTime: { input: 'Date', output: 'string | Date' },
+        },
+        mappers: {
+          User: `${models}#User as UserModel`,
+          ApiKey: `${models}#ApiKey as ApiKeyModel`,
+          Portfolio: `${models}#Portfolio as PortfolioModel`,
+          Security: `${models}#Security as SecurityModel`,
+          AuditEntry: `${models}#AuditLog as AuditLogModel`,
+          PortfolioConnection: `${connections}#PortfolioConnectionModel`,
+          AuditEntryConnection: `${connections}#AuditEntryConnectionModel`,
+        },
+      },
+    },
+  },
+};
+
+export default config;

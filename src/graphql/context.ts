@@ -1,0 +1,22 @@
+import DataLoader from 'dataloader';
+import type { User } from '../generated/prisma/client';
+import type { Db } from '../services/db';
+import type { ServiceContext, Services } from '../services';
+
+/** Batches per request; made fresh for every HTTP request and every subscription event. */
+export function createLoaders(db: Db) {
+  return {
+    user: new DataLoader<string, User | null>(async (ids) => {
+      const rows = await db.user.findMany({ where: { id: { in: [...ids] } } });
+      const byId = new Map(rows.map((u) => [u.id, u]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+  };
+}
+
+export interface GraphQLContext {
+  services: Services;
+  /** Who is asking and from where: what every service call receives. */
+  request: ServiceContext;
+  loaders: ReturnType<typeof createLoaders>;
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { defaultFieldResolver, type GraphQLSchema } from 'graphql';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { mapSchema, MapperKind } from '@graphql-tools/utils';
+import type { Resolvers } from '../generated/graphql';
+import { DateScalar, DateTimeScalar, DecimalScalar } from './scalars';
+import { toGraphQLError } from './errors';
+import { Query } from './resolvers/query';
+import { Mutation } from './resolvers/mutation';
+import { AuditEntry, Portfolio } from './resolvers/types';
+
+export const SCHEMA_PATH = path.resolve(__dirname, '../../schema.graphql');
+
+const resolvers: Resolvers = {
+  Decimal: DecimalScalar,
+  Date: DateScalar,
+  DateTime: DateTimeScalar,
+  Query,
+  Mutation,
+  Portfolio,
+  AuditEntry,
+};
+
+/**
+ * Every resolver's DomainError becomes a coded GraphQL error here, once, so that HTTP
+ * (Apollo) and WebSocket (graphql-ws) report the same `extensions.code`.
+ */
+function codedErrors(schema: GraphQLSchema): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (field) => {
+      const resolve = field.resolve ?? defaultFieldResolver;
+      return {
+        ...field,
+        resolve: async (source, args, context, info) => {
+          try {
+            return await resolve(source, args, context, info);
+          } catch (err) {
+            throw toGraphQLError(err);
+          }
+        },
+      };
+    },
+  });
+}
+
+export function buildSchema(): GraphQLSchema {
+  return codedErrors(makeExecutableSchema({ typeDefs: readFileSync(SCHEMA_PATH, 'utf8'), resolvers: resolvers as never }));
+}

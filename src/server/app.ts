@@ -1,0 +1,161 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Request } from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { Config } from '../config';
+import type { Database } from '../db/client';
+import type { Logger } from '../logger';
+import { createServices, type RequestMeta, type Services } from '../services';
+import { buildSchema } from '../graphql/schema';
+import { createLoaders, type GraphQLContext } from '../graphql/context';
+import { formatError } from '../graphql/errors';
+import { createMetrics, type Metrics } from './metrics';
+import { actorFromAuthorization } from './auth';
+import { attachWebSocket } from './ws';
+
+export interface App {
+  server: http.Server;
+  services: Services;
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish, closes sockets. The database stays open. */
+  stop(): Promise<void>;
+}
+
+const KNOWN_ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
+
+function requestMeta(req: Request): RequestMeta {
+  const header = req.get('x-request-id');
+  return {
+    requestId: header && /^[\w.-]{1,100}$/.test(header) ? header : randomUUID(),
+    ip: req.ip,
+    userAgent: req.get('user-agent')?.slice(0, 300),
+  };
+}
+
+/** One log line and one metric per GraphQL operation over HTTP. */
+function operationLogging(log: Logger, metrics: Metrics): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse({ operation, operationName, errors, response }) {
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          const failed = errors?.length || (response.body.kind === 'single' && response.body.singleResult.errors?.length);
+          metrics.graphqlOperations.inc({ transport: 'http', type: operation?.operation ?? 'unknown', outcome: failed ? 'error' : 'ok' });
+          log.info({ requestId: contextValue.request.meta.requestId, userId: contextValue.request.actor?.userId, operation: operationName ?? null, type: operation?.operation, ms: Math.round(ms * 10) / 10, errors: failed || 0 }, 'graphql');
+        },
+      };
+    },
+  };
+}
+
+export async function createApp({ config, db, log }: { config: Config; db: Database; log: Logger }): Promise<App> {
+  const services = createServices(db.prisma);
+  const schema = buildSchema();
+  const metrics = createMetrics();
+  const app = express();
+  const server = http.createServer(app);
+  let stopping = false;
+
+  const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes });
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    csrfPrevention: true,
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => formatError(formatted, error, (err) => log.error({ err }, 'unexpected error')),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: config.shutdownTimeoutMs }),
+      ApolloServerPluginLandingPageDisabled(),
+      { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
+      operationLogging(log, metrics),
+    ],
+  });
+  await apollo.start();
+
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((req, res, next) => {
+    const stop = metrics.httpDuration.startTimer();
+    // Captured now: a mounted router rewrites req.path before the response finishes.
+    const route = KNOWN_ROUTES.has(req.path) ? req.path : 'other';
+    res.on('finish', () => {
+      stop({ method: req.method, route });
+      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    if (stopping) {
+      res.status(503).json({ status: 'stopping' });
+      return;
+    }
+    try {
+      await withTimeout(db.prisma.$queryRaw`SELECT 1`, 2000);
+      res.json({ status: 'ready', database: 'ok', engine: db.engine });
+    } catch (err) {
+      log.warn({ err }, 'readiness: database did not answer');
+      res.status(503).json({ status: 'unavailable', database: 'down' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: config.maxBodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const request = { actor: null, meta: requestMeta(req) };
+        try {
+          const actor = await actorFromAuthorization(services, request, req.headers.authorization);
+          return { services, request: { ...request, actor }, loaders: createLoaders(db.prisma) };
+        } catch (err) {
+          // The whole request is refused: 401 with the coded error.
+          throw Object.assign(err as Error, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+        }
+      },
+    }),
+  );
+
+  const bodyErrors: ErrorRequestHandler = (err: { type?: string; status?: number }, _req, res, next) => {
+    if (err?.type === 'entity.too.large') {
+      res.status(413).json({ errors: [{ message: `request body exceeds ${config.maxBodyBytes} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] });
+    } else if (err?.type === 'entity.parse.failed') {
+      res.status(400).json({ errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+    } else {
+      next(err);
+    }
+  };
+  app.use(bodyErrors);
+
+  return {
+    server,
+    services,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+      }),
+    stop: async () => {
+      stopping = true;
+      await apollo.stop();
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}

@@ -1,0 +1,66 @@
+import { loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { openDatabase } from '../db/client';
+import { applyMigrations } from '../db/migrate';
+import { DEMO_API_KEY } from '../db/demo-data';
+import { createApp } from './app';
+import { seedDemo } from './demo';
+
+/** `npm start`: migrate, bootstrap, seed the demo when asked, serve; stop cleanly on SIGTERM/SIGINT. */
+async function main() {
+  const bootStarted = Date.now();
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const applied = await applyMigrations(db);
+  if (applied.length) log.info({ applied, engine: db.engine }, 'migrations applied');
+
+  const app = await createApp({ config, db, log });
+  if (config.bootstrapApiKey) {
+    await app.services.identity.ensureKey({ actor: null, meta: { requestId: 'bootstrap' } }, config.bootstrapApiKey, { email: 'admin@foliograph.local', role: 'ADMIN', name: 'Administrator' }, 'bootstrap key');
+  }
+  if (config.seedDemo) await seedDemo(app.services, async () => (await db.prisma.security.count()) === 0, log);
+
+  const port = await app.listen(config.port);
+  log.info({ port, engine: db.engine, dataDir: db.engine === 'pglite' ? config.dataDir : undefined, ms: Date.now() - bootStarted }, 'listening');
+  if (config.seedDemo) printWelcome(port);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5000).unref();
+    await app.stop();
+    await db.close();
+    clearTimeout(force);
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function printWelcome(port: number) {
+  const url = `http://localhost:${port}/graphql`;
+  process.stdout.write(
+    [
+      '',
+      `  Foliograph is serving the demo at ${url}`,
+      `  Demo API key: ${DEMO_API_KEY}`,
+      '',
+      '  Try:',
+      `  curl -s ${url} -H 'content-type: application/json' -H 'authorization: Bearer ${DEMO_API_KEY}' \\`,
+      `    -d '{"query":"{ me { email role } portfolios { nodes { id name baseCurrency } } }"}'`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+import type http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { getOperationAST, type GraphQLSchema } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Database } from '../db/client';
+import type { Logger } from '../logger';
+import type { Actor, RequestMeta, Services } from '../services';
+import { createLoaders, type GraphQLContext } from '../graphql/context';
+import { formatError } from '../graphql/errors';
+import type { Metrics } from './metrics';
+import { actorFromAuthorization } from './auth';
+
+type SocketState = {
+  actor?: Actor;
+  meta?: RequestMeta;
+};
+
+/**
+ * graphql-ws on the HTTP server's port and path. A socket must authenticate in
+ * `connection_init` (`connectionParams.authorization`); otherwise onConnect refuses it
+ * and graphql-ws closes it with 4403 Forbidden.
+ */
+export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSchema; services: Services; db: Database; log: Logger; metrics: Metrics; maxPayload: number }) {
+  const { server, schema, services, db, log, metrics } = opts;
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: opts.maxPayload });
+  wss.on('connection', (socket) => {
+    metrics.wsConnections.inc();
+    socket.once('close', () => metrics.wsConnections.dec());
+  });
+  const format = (errors: readonly Error[]) => errors.map((e) => formatError({ message: e.message, ...(e as { toJSON?: () => object }).toJSON?.() }, e, (err) => log.error({ err }, 'unexpected error')));
+
+  return useServer<Record<string, unknown> | undefined, SocketState>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const req = ctx.extra.request;
+        const meta: RequestMeta = { requestId: randomUUID(), ip: req.socket.remoteAddress, userAgent: req.headers['user-agent']?.slice(0, 300) };
+        try {
+          const actor = await actorFromAuthorization(services, { actor: null, meta }, ctx.connectionParams?.authorization);
+          if (!actor) return false;
+          Object.assign(ctx.extra, { actor, meta });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      context: (ctx): GraphQLContext => ({
+        services,
+        request: { actor: ctx.extra.actor ?? null, meta: { ...ctx.extra.meta!, requestId: randomUUID() } },
+        loaders: createLoaders(db.prisma),
+      }),
+      onNext: (_ctx, _id, _payload, args, result) => {
+        metrics.graphqlOperations.inc({ transport: 'ws', type: getOperationAST(args.document, args.operationName)?.operation ?? 'unknown', outcome: result.errors?.length ? 'error' : 'ok' });
+        return result.errors ? { ...result, errors: format(result.errors) } : undefined;
+      },
+      onError: (_ctx, _id, _payload, errors) => format(errors),
+    },
+    wss,
+  );
+}

@@ -1,0 +1,93 @@
+import type { Portfolio, Prisma } from '../generated/prisma/client';
+import { DomainError } from '../domain/errors';
+import type { Db, Tx } from './db';
+import type { Actor, ServiceContext } from './context';
+import { recordSecurityEvent } from './audit';
+import { isUuid } from './validate';
+
+/*
+ * The one place that decides who may see and change a portfolio. Every resolver and
+ * subscription goes through it. Another owner's portfolio reads exactly like one that
+ * does not exist; the attempt is recorded as a security event.
+ */
+
+export function requireActor(ctx: ServiceContext): Actor {
+  if (!ctx.actor) throw new DomainError('UNAUTHENTICATED', 'authentication required: send Authorization: Bearer <api key>');
+  return ctx.actor;
+}
+
+export function requireRole(ctx: ServiceContext, ...roles: Actor['role'][]): Actor {
+  const actor = requireActor(ctx);
+  if (!roles.includes(actor.role)) throw new DomainError('FORBIDDEN', `requires role ${roles.join(' or ')}`);
+  return actor;
+}
+
+/** Portfolios the actor may read: ADMIN and MANAGER all, USER their own, VIEWER their own and those shared with them. */
+export function readableWhere(actor: Actor): Prisma.PortfolioWhereInput {
+  switch (actor.role) {
+    case 'ADMIN':
+    case 'MANAGER':
+      return {};
+    case 'USER':
+      return { ownerId: actor.userId };
+    case 'VIEWER':
+      return { OR: [{ ownerId: actor.userId }, { shares: { some: { userId: actor.userId } } }] };
+  }
+}
+
+function canWrite(actor: Actor, portfolio: Pick<Portfolio, 'ownerId'>): boolean {
+  if (actor.role === 'ADMIN') return true;
+  if (actor.role === 'VIEWER') return false;
+  return portfolio.ownerId === actor.userId;
+}
+
+/**
+ * A refusal that must leave a security event. Thrown inside a transaction, it is
+ * recorded by `inTransaction` after the rollback, so that the record survives it.
+ */
+export class RefusedAccess extends DomainError {
+  constructor(
+    message: string,
+    readonly event: { kind: string; detail: Record<string, unknown> },
+  ) {
+    super('NOT_FOUND', message);
+  }
+}
+
+async function lookup(db: Db | Tx, actor: Actor, id: string): Promise<{ portfolio: Portfolio | null; foreign: boolean }> {
+  if (!isUuid(id)) return { portfolio: null, foreign: false };
+  const portfolio = await db.portfolio.findFirst({ where: { AND: [{ id }, readableWhere(actor)] } });
+  return { portfolio, foreign: !portfolio && (await db.portfolio.count({ where: { id } })) > 0 };
+}
+
+function foreignEvent(id: string) {
+  return { kind: 'portfolio.foreign_access', detail: { portfolioId: id } };
+}
+
+/** For reads outside a transaction: the portfolio if the actor may read it, else null. */
+export async function findReadablePortfolio(db: Db, ctx: ServiceContext, id: string): Promise<Portfolio | null> {
+  const { portfolio, foreign } = await lookup(db, requireActor(ctx), id);
+  if (foreign) await recordSecurityEvent(db, ctx, foreignEvent(id).kind, foreignEvent(id).detail);
+  return portfolio;
+}
+
+export async function getReadablePortfolio(db: Db | Tx, ctx: ServiceContext, id: string): Promise<Portfolio> {
+  const { portfolio, foreign } = await lookup(db, requireActor(ctx), id);
+  if (!portfolio) throw foreign ? new RefusedAccess(notFoundMessage(id), foreignEvent(id)) : new DomainError('NOT_FOUND', notFoundMessage(id));
+  return portfolio;
+}
+
+/**
+ * The portfolio the actor is about to change. With `lock`, the row is locked FOR UPDATE
+ * so that concurrent changes to one portfolio's holdings run one after the other.
+ */
+export async function getWritablePortfolio(tx: Tx, ctx: ServiceContext, id: string, lock = false): Promise<Portfolio> {
+  const portfolio = await getReadablePortfolio(tx, ctx, id);
+  if (!canWrite(requireActor(ctx), portfolio)) throw new DomainError('FORBIDDEN', `portfolio ${id} is read-only for you`);
+  if (lock) await tx.$queryRaw`SELECT id FROM portfolios WHERE id = ${id}::uuid FOR UPDATE`;
+  return portfolio;
+}
+
+function notFoundMessage(id: string): string {
+  return `portfolio ${id} not found`;
+}

@@ -1,0 +1,21 @@
+import type { Db } from './db';
+import { AuditLogService } from './audit-log';
+import { IdentityService } from './identity';
+import { MarketDataService } from './market-data';
+import { PortfolioService } from './portfolios';
+import { SecurityService } from './securities';
+
+export type { ServiceContext, Actor, RequestMeta } from './context';
+
+/** The use cases, each bound to one database; built once per process. */
+export function createServices(db: Db) {
+  return {
+    identity: new IdentityService(db),
+    portfolios: new PortfolioService(db),
+    securities: new SecurityService(db),
+    auditLog: new AuditLogService(db),
+    marketData: new MarketDataService(db),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
