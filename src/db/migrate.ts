@@ -39,12 +39,12 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationLis
 
 /** `migrate deploy`: applies what is not yet recorded in `_prisma_migrations`. */
 export async function applyMigrations(db: Database): Promise<string[]> {
-  const engine = await openSchemaEngine(db.adapterFactory, await readDatamodel());
+  const { engine, close } = await openSchemaEngine(db.adapterFactory, await readDatamodel());
   try {
     const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: await readMigrations(), filters: NO_FILTERS });
     return appliedMigrationNames;
   } finally {
-    engine.free();
+    await close();
   }
 }
 
@@ -56,7 +56,7 @@ export async function applyMigrations(db: Database): Promise<string[]> {
 export async function pendingSchemaChange(): Promise<string> {
   const shadowHost = await openDatabase({ dataDir: 'memory://' });
   const datamodel = await readDatamodel();
-  const engine = await openSchemaEngine(shadowHost.adapterFactory, datamodel);
+  const { engine, close } = await openSchemaEngine(shadowHost.adapterFactory, datamodel);
   try {
     const { exitCode, stdout } = await engine.diff({
       from: { tag: 'migrations', ...(await readMigrations()) },
@@ -67,7 +67,7 @@ export async function pendingSchemaChange(): Promise<string> {
     });
     return exitCode === 0 ? '' : (stdout ?? '');
   } finally {
-    engine.free();
+    await close();
     await shadowHost.close();
   }
 }

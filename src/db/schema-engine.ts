@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm' with { 'resolution-mode': 'import' };
 
 /*
@@ -35,11 +35,36 @@ export interface EngineLog {
   (message: string): void;
 }
 
+export interface OpenEngine {
+  engine: SchemaEngine;
+  /** Frees the engine and closes its connections (and with them any advisory lock it took). */
+  close(): Promise<void>;
+}
+
 export async function openSchemaEngine(
   adapterFactory: SqlMigrationAwareDriverAdapterFactory,
   datamodel: { path: string; content: string },
   log: EngineLog = () => undefined,
-): Promise<SchemaEngine> {
+): Promise<OpenEngine> {
   const Engine = await loadEngineClass();
-  return Engine.new({ datamodels: [[datamodel.path, datamodel.content]] }, log, bindMigrationAwareSqlAdapterFactory(adapterFactory));
+  const opened: SqlDriverAdapter[] = [];
+  const track = async (connect: Promise<SqlDriverAdapter>) => {
+    const adapter = await connect;
+    opened.push(adapter);
+    return adapter;
+  };
+  const tracked: SqlMigrationAwareDriverAdapterFactory = {
+    provider: adapterFactory.provider,
+    adapterName: adapterFactory.adapterName,
+    connect: () => track(adapterFactory.connect()),
+    connectToShadowDb: () => track(adapterFactory.connectToShadowDb()),
+  };
+  const engine = await Engine.new({ datamodels: [[datamodel.path, datamodel.content]] }, log, bindMigrationAwareSqlAdapterFactory(tracked));
+  return {
+    engine,
+    close: async () => {
+      engine.free();
+      await Promise.all(opened.map((a) => a.dispose()));
+    },
+  };
 }

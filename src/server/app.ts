@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { createServices, type RequestMeta, type Services } from '../services';
+import { LocalEventBus, type EventBus } from '../events/bus';
 import { buildSchema } from '../graphql/schema';
 import { createLoaders, type GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
@@ -19,6 +20,7 @@ import { attachWebSocket } from './ws';
 export interface App {
   server: http.Server;
   services: Services;
+  bus: EventBus;
   listen(port: number, host?: string): Promise<number>;
   /** Stops accepting, lets in-flight requests finish, closes sockets. The database stays open. */
   stop(): Promise<void>;
@@ -53,7 +55,8 @@ function operationLogging(log: Logger, metrics: Metrics): ApolloServerPlugin<Gra
 }
 
 export async function createApp({ config, db, log }: { config: Config; db: Database; log: Logger }): Promise<App> {
-  const services = createServices(db.prisma);
+  const bus = new LocalEventBus((err, event) => log.error({ err, event: event.type }, 'event handler failed'));
+  const services = createServices(db.prisma, bus);
   const schema = buildSchema();
   const metrics = createMetrics();
   const app = express();
@@ -141,6 +144,7 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
   return {
     server,
     services,
+    bus,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -1,4 +1,5 @@
 import type { Db } from './db';
+import type { EventBus } from '../events/bus';
 import { AuditLogService } from './audit-log';
 import { IdentityService } from './identity';
 import { MarketDataService } from './market-data';
@@ -7,8 +8,8 @@ import { SecurityService } from './securities';
 
 export type { ServiceContext, Actor, RequestMeta } from './context';
 
-/** The use cases, each bound to one database; built once per process. */
-export function createServices(db: Db) {
+/** The use cases, each bound to one database and the bus they publish on; built once per process. */
+export function createServices(db: Db, bus: EventBus) {
   return {
     identity: new IdentityService(db),
     portfolios: new PortfolioService(db),

@@ -1,0 +1,14 @@
+/**
+ * Domain events: what happened, published by services only after their transaction has
+ * committed. Plain JSON (decimals as strings), so that they cross processes unchanged.
+ */
+export type DomainEvent =
+  | { type: 'trade.booked'; portfolioId: string; transactionId: string; securityId: string | null; tradeDate: string }
+  | { type: 'cash.moved'; portfolioId: string; transactionId: string; currency: string; tradeDate: string }
+  | { type: 'order.updated'; portfolioId: string; orderId: string; status: string }
+  | { type: 'prices.ingested'; prices: { securityId: string; symbol: string; price: string; ts: string }[] }
+  | { type: 'fx.ingested'; rates: { base: string; quote: string; date: string; rate: string }[] }
+  | { type: 'alert.triggered'; portfolioId: string; alertEventId: string };
+
+export type DomainEventType = DomainEvent['type'];
+export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
