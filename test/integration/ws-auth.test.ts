@@ -2,9 +2,9 @@ import type { Client, FormattedExecutionResult } from 'graphql-ws';
 import { describeEachEngine } from '../support/db';
 import { createUserWithKey, startTestServer, wsClient, type TestServer } from '../support/server';
 
-function run(client: Client, query: string, variables?: Record<string, unknown>): Promise<FormattedExecutionResult<any>> {
+function run(client: Client, query: string, variables?: Record<string, unknown>): Promise<FormattedExecutionResult<any, unknown>> {
   return new Promise((resolve, reject) => {
-    let result: FormattedExecutionResult<any> | undefined;
+    let result: FormattedExecutionResult<any, unknown> | undefined;
     client.subscribe({ query, variables }, { next: (r) => (result = r), error: reject, complete: () => resolve(result!) });
   });
 }
