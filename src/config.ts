@@ -9,9 +9,12 @@ export interface Config {
   bootstrapApiKey: string | undefined;
   seedDemo: boolean;
   marketSimulator: boolean;
+  marketSimulatorIntervalMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
+  /** A price older than this many calendar days before the valuation date is flagged STALE. */
+  stalePriceDays: number;
   production: boolean;
 }
 
@@ -40,9 +43,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapApiKey: env.BOOTSTRAP_API_KEY || undefined,
     seedDemo,
     marketSimulator: flag(env.MARKET_SIMULATOR, seedDemo),
+    marketSimulatorIntervalMs: Math.max(100, int('MARKET_SIMULATOR_INTERVAL_MS', env.MARKET_SIMULATOR_INTERVAL_MS, 5000)),
     logLevel: level,
     maxBodyBytes: int('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 1024 * 1024),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000),
+    stalePriceDays: int('STALE_PRICE_DAYS', env.STALE_PRICE_DAYS, 5),
     production: env.NODE_ENV === 'production',
   };
 }

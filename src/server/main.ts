@@ -2,9 +2,13 @@ import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { openDatabase } from '../db/client';
 import { applyMigrations } from '../db/migrate';
-import { DEMO_API_KEY } from '../db/demo-data';
+import { DEMO_API_KEY, DEMO_USER } from '../db/demo-data';
 import { createApp } from './app';
 import { seedDemo } from './demo';
+import { startMarketSimulator } from './simulator';
+import type { Database } from '../db/client';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
 
 /** `npm start`: migrate, bootstrap, seed the demo when asked, serve; stop cleanly on SIGTERM/SIGINT. */
 async function main() {
@@ -20,6 +24,7 @@ async function main() {
     await app.services.identity.ensureKey({ actor: null, meta: { requestId: 'bootstrap' } }, config.bootstrapApiKey, { email: 'admin@foliograph.local', role: 'ADMIN', name: 'Administrator' }, 'bootstrap key');
   }
   if (config.seedDemo) await seedDemo(app.services, async () => (await db.prisma.security.count()) === 0, log);
+  const stopSimulator = config.marketSimulator ? await demoMarket(app.services, db, log, config.marketSimulatorIntervalMs) : () => undefined;
 
   const port = await app.listen(config.port);
   log.info({ port, engine: db.engine, dataDir: db.engine === 'pglite' ? config.dataDir : undefined, ms: Date.now() - bootStarted }, 'listening');
@@ -34,6 +39,7 @@ async function main() {
       log.error('shutdown timed out; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs + 5000).unref();
+    stopSimulator();
     await app.stop();
     await db.close();
     clearTimeout(force);
@@ -42,6 +48,16 @@ async function main() {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** The simulator trades as the demo user, so its ticks are audited like any feed's. */
+async function demoMarket(services: Services, db: Database, log: Logger, intervalMs: number): Promise<() => void> {
+  const user = await db.prisma.user.findUnique({ where: { email: DEMO_USER.email } });
+  if (!user) {
+    log.warn('MARKET_SIMULATOR is on but there is no demo user (SEED_DEMO=0?): not started');
+    return () => undefined;
+  }
+  return startMarketSimulator(services, db.prisma, { actor: { userId: user.id, role: user.role, apiKeyId: null }, meta: { requestId: 'market-simulator' } }, log, intervalMs);
 }
 
 function printWelcome(port: number) {
