@@ -1,4 +1,6 @@
 import type { AuditLog, Portfolio } from '../generated/prisma/client';
+import type { TransactionRow } from '../services/ledger';
+import type { OrderRow } from '../services/trading';
 import type { Page } from '../services/pagination';
 
 export interface ConnectionModel<T> {
@@ -12,6 +14,8 @@ export interface ConnectionModel<T> {
 // Named per connection type for GraphQL Code Generator's mappers (codegen.ts).
 export type PortfolioConnectionModel = ConnectionModel<Portfolio>;
 export type AuditEntryConnectionModel = ConnectionModel<AuditLog>;
+export type TransactionConnectionModel = ConnectionModel<TransactionRow>;
+export type OrderConnectionModel = ConnectionModel<OrderRow>;
 
 /** A service's page as a Relay connection. */
 export function toConnection<T>(page: Page<T>): ConnectionModel<T> {

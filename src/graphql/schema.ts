@@ -8,6 +8,8 @@ import { DateScalar, DateTimeScalar, DecimalScalar } from './scalars';
 import { toGraphQLError } from './errors';
 import { Query } from './resolvers/query';
 import { Mutation } from './resolvers/mutation';
+import { Fill, LedgerMutation, LedgerPortfolio, Lot, RealizedGain, Transaction } from './resolvers/ledger';
+import { Order, TradingMutation, TradingPortfolio, TradingQuery } from './resolvers/trading';
 import { AuditEntry, Portfolio } from './resolvers/types';
 
 export const SCHEMA_PATH = path.resolve(__dirname, '../../schema.graphql');
@@ -16,9 +18,14 @@ const resolvers: Resolvers = {
   Decimal: DecimalScalar,
   Date: DateScalar,
   DateTime: DateTimeScalar,
-  Query,
-  Mutation,
-  Portfolio,
+  Query: { ...Query, ...TradingQuery },
+  Mutation: { ...Mutation, ...LedgerMutation, ...TradingMutation },
+  Portfolio: { ...Portfolio, ...LedgerPortfolio, ...TradingPortfolio },
+  Transaction,
+  Lot,
+  RealizedGain,
+  Order,
+  Fill,
   AuditEntry,
 };
 

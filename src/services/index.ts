@@ -5,12 +5,17 @@ import { IdentityService } from './identity';
 import { MarketDataService } from './market-data';
 import { PortfolioService } from './portfolios';
 import { SecurityService } from './securities';
+import { LedgerService } from './ledger';
+import { TradingService } from './trading';
 
 export type { ServiceContext, Actor, RequestMeta } from './context';
 
 /** The use cases, each bound to one database and the bus they publish on; built once per process. */
 export function createServices(db: Db, bus: EventBus) {
+  const ledger = new LedgerService(db, bus);
   return {
+    ledger,
+    trading: new TradingService(db, bus, ledger),
     identity: new IdentityService(db),
     portfolios: new PortfolioService(db),
     securities: new SecurityService(db),

@@ -1,0 +1,297 @@
+import type { Fill, Order, OrderStatus, OrderType, Portfolio, Prisma, TimeInForce } from '../generated/prisma/client';
+import { D, ZERO } from '../domain/decimal';
+import { DomainError } from '../domain/errors';
+import { fillPriceProblem, OPEN_ORDER_STATUSES, orderPriceProblem, volumeWeightedPrice, type OrderSide } from '../domain/ledger';
+import { scaleProblem } from '../domain/market';
+import type { EventBus } from '../events/bus';
+import type { Db, Tx } from './db';
+import { isUniqueViolation } from './db';
+import type { ServiceContext } from './context';
+import { getReadablePortfolio, getWritablePortfolio, RefusedAccess } from './access';
+import { writeAudit } from './audit';
+import { inTransaction } from './transaction';
+import { paginate, type Page, type PageArgs } from './pagination';
+import { badInput, isUuid, optionalText, symbol as validSymbol, text } from './validate';
+import { isoDate, toD, type LedgerService } from './ledger';
+
+export interface PlaceOrderInput {
+  portfolioId: string;
+  symbol: string;
+  side: OrderSide;
+  type: OrderType;
+  quantity: D;
+  limitPrice?: D | null;
+  stopPrice?: D | null;
+  timeInForce?: TimeInForce | null;
+  clientOrderId?: string | null;
+}
+
+export interface FillInput {
+  orderId: string;
+  externalId: string;
+  quantity: D;
+  price: D;
+  fee?: D | null;
+  executedAt: Date;
+  venue?: string | null;
+}
+
+export type OrderRow = Order & { security: { symbol: string } };
+const withSymbol = { security: { select: { symbol: true } } } as const;
+
+function checkScale(name: string, value: D | null | undefined): void {
+  if (value == null) return;
+  if (!value.isFinite()) throw badInput(`${name} must be a finite decimal`);
+  const problem = scaleProblem(name, value, 10);
+  if (problem) throw badInput(problem);
+}
+
+function positive(name: string, value: D): D {
+  checkScale(name, value);
+  if (!value.gt(0)) throw badInput(`${name} must be greater than 0, got ${value.toFixed()}`);
+  return value;
+}
+
+function same(a: { toFixed(): string } | null | undefined, b: D | null | undefined): boolean {
+  if (a == null || b == null) return a == null && b == null;
+  return toD(a).eq(b);
+}
+
+/**
+ * Orders and fills. A fill is booked atomically with its ledger transaction, lot changes,
+ * cash, the order's new status and one audit entry; the portfolio row and then the order
+ * row are locked so racing fills run one after the other and cannot overfill or double-book.
+ */
+export class TradingService {
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+    private readonly ledger: LedgerService,
+  ) {}
+
+  async placeOrder(ctx: ServiceContext, input: PlaceOrderInput): Promise<OrderRow> {
+    const quantity = positive('quantity', input.quantity);
+    checkScale('limitPrice', input.limitPrice);
+    checkScale('stopPrice', input.stopPrice);
+    const priceProblem = orderPriceProblem(input.type, input.limitPrice, input.stopPrice);
+    if (priceProblem) throw badInput(priceProblem);
+    const clientOrderId = optionalText(input.clientOrderId, 'clientOrderId', 200);
+    const sym = validSymbol(input.symbol);
+    const security = await this.db.security.findUnique({ where: { symbol: sym } });
+    if (!security) throw badInput(`unknown symbol "${sym}"`);
+    const data = {
+      securityId: security.id,
+      side: input.side,
+      type: input.type,
+      quantity: quantity.toFixed(),
+      limitPrice: input.limitPrice?.toFixed() ?? null,
+      stopPrice: input.stopPrice?.toFixed() ?? null,
+      timeInForce: input.timeInForce ?? 'DAY',
+      clientOrderId,
+    };
+
+    return inTransaction(this.db, ctx, async (tx, afterCommit) => {
+      const portfolio = await getWritablePortfolio(tx, ctx, input.portfolioId, true);
+      if (clientOrderId) {
+        const existing = await tx.order.findUnique({ where: { portfolioId_clientOrderId: { portfolioId: portfolio.id, clientOrderId } }, include: withSymbol });
+        if (existing) {
+          const differs =
+            existing.securityId !== data.securityId ||
+            existing.side !== data.side ||
+            existing.type !== data.type ||
+            existing.timeInForce !== data.timeInForce ||
+            !same(existing.quantity, quantity) ||
+            !same(existing.limitPrice, input.limitPrice ?? null) ||
+            !same(existing.stopPrice, input.stopPrice ?? null);
+          if (differs) throw new DomainError('CONFLICT', `clientOrderId "${clientOrderId}" was already used for a different order (${existing.id})`);
+          return existing;
+        }
+      }
+      if (input.side === 'SELL' && !portfolio.allowShort) {
+        const available = await this.sellableQuantity(tx, portfolio.id, security.id);
+        if (quantity.gt(available)) {
+          throw badInput(
+            `cannot place a SELL of ${quantity.toFixed()} ${security.symbol}: ${available.toFixed()} available after open SELL orders, short by ${quantity.minus(available).toFixed()}`,
+          );
+        }
+      }
+      const order = await tx.order.create({ data: { portfolioId: portfolio.id, ...data }, include: withSymbol });
+      await writeAudit(tx, ctx, { action: 'order.place', entityType: 'Order', entityId: order.id, portfolioId: portfolio.id, after: { ...order, security: undefined, symbol: security.symbol } });
+      afterCommit(() => this.bus.publish({ type: 'order.updated', portfolioId: portfolio.id, orderId: order.id, status: order.status }));
+      return order;
+    });
+  }
+
+  /** Held long quantity minus what open SELL orders have not filled yet. */
+  private async sellableQuantity(tx: Tx, portfolioId: string, securityId: string): Promise<D> {
+    const rows = await tx.$queryRaw<{ held: { toFixed(): string } | null; reserved: { toFixed(): string } | null }[]>`
+      SELECT
+        (SELECT sum(qty_open) FROM lots WHERE portfolio_id = ${portfolioId}::uuid AND security_id = ${securityId}::uuid AND closed_on IS NULL AND qty_open > 0) AS held,
+        (SELECT sum(quantity - filled_qty) FROM orders WHERE portfolio_id = ${portfolioId}::uuid AND security_id = ${securityId}::uuid AND side = 'SELL' AND status IN ('NEW', 'PARTIALLY_FILLED')) AS reserved`;
+    const held = rows[0]?.held ? new D(String(rows[0].held)) : ZERO;
+    const reserved = rows[0]?.reserved ? new D(String(rows[0].reserved)) : ZERO;
+    return D.max(ZERO, held.minus(reserved));
+  }
+
+  async cancelOrder(ctx: ServiceContext, id: string): Promise<OrderRow> {
+    return inTransaction(this.db, ctx, async (tx, afterCommit) => {
+      const { order, portfolio } = await this.lockOrder(tx, ctx, id);
+      if (!OPEN_ORDER_STATUSES.includes(order.status)) {
+        throw new DomainError('CONFLICT', `order ${id} is ${order.status}: only NEW or PARTIALLY_FILLED orders can be cancelled`);
+      }
+      const updated = await tx.order.update({ where: { id }, data: { status: 'CANCELLED' }, include: withSymbol });
+      await writeAudit(tx, ctx, { action: 'order.cancel', entityType: 'Order', entityId: id, portfolioId: portfolio.id, before: { status: order.status }, after: { status: updated.status, filledQty: updated.filledQty } });
+      afterCommit(() => this.bus.publish({ type: 'order.updated', portfolioId: portfolio.id, orderId: id, status: 'CANCELLED' }));
+      return updated;
+    });
+  }
+
+  /**
+   * Locks the order's portfolio, then the order (always in that order, as every writer
+   * does). Another owner's order reads exactly like one that does not exist.
+   */
+  private async lockOrder(tx: Tx, ctx: ServiceContext, id: string): Promise<{ order: Order; portfolio: Portfolio }> {
+    const notFound = () => new DomainError('NOT_FOUND', `order ${id} not found`);
+    if (!isUuid(id)) throw notFound();
+    const found = await tx.order.findUnique({ where: { id }, select: { portfolioId: true } });
+    if (!found) throw notFound();
+    let portfolio: Portfolio;
+    try {
+      portfolio = await getWritablePortfolio(tx, ctx, found.portfolioId, true);
+    } catch (err) {
+      if (err instanceof RefusedAccess) throw new RefusedAccess(`order ${id} not found`, { kind: 'order.foreign_access', detail: { orderId: id } });
+      if (err instanceof DomainError && err.code === 'NOT_FOUND') throw notFound();
+      throw err;
+    }
+    const locked = await tx.$queryRaw<Order[]>`SELECT id FROM orders WHERE id = ${id}::uuid FOR UPDATE`;
+    if (!locked.length) throw notFound();
+    const order = await tx.order.findUniqueOrThrow({ where: { id } });
+    return { order, portfolio };
+  }
+
+  /** recordFill: idempotent on externalId; the same externalId with other content is a CONFLICT. */
+  async recordFill(ctx: ServiceContext, input: FillInput): Promise<Fill> {
+    const externalId = text(input.externalId, 'externalId', 200);
+    const quantity = positive('quantity', input.quantity);
+    const price = positive('price', input.price);
+    checkScale('fee', input.fee);
+    if (input.fee && input.fee.lt(0)) throw badInput(`fee must not be negative, got ${input.fee.toFixed()}`);
+    const fee = input.fee ?? ZERO;
+    if (Number.isNaN(input.executedAt.getTime())) throw badInput('executedAt is not a valid instant');
+    if (input.executedAt.getTime() > Date.now() + 5 * 60_000) throw badInput(`executedAt ${input.executedAt.toISOString()} is in the future`);
+    const venue = optionalText(input.venue, 'venue', 100);
+
+    try {
+      return await inTransaction(this.db, ctx, async (tx, afterCommit) => {
+        const { order, portfolio } = await this.lockOrder(tx, ctx, input.orderId);
+        const existing = await tx.fill.findUnique({ where: { externalId } });
+        if (existing) return this.replay(existing, input, quantity, price, fee);
+        if (!OPEN_ORDER_STATUSES.includes(order.status)) {
+          throw new DomainError('CONFLICT', `order ${order.id} is ${order.status}: fills are accepted only for NEW or PARTIALLY_FILLED orders`);
+        }
+        const filled = toD(order.filledQty);
+        const remaining = toD(order.quantity).minus(filled);
+        if (quantity.gt(remaining)) {
+          throw badInput(`overfill: order ${order.id} has ${remaining.toFixed()} left to fill (${filled.toFixed()} of ${toD(order.quantity).toFixed()} filled), fill is ${quantity.toFixed()}`);
+        }
+        const limitProblem = fillPriceProblem(order.side, order.limitPrice ? toD(order.limitPrice) : null, price);
+        if (limitProblem) throw badInput(limitProblem);
+
+        const security = await tx.security.findUniqueOrThrow({ where: { id: order.securityId } });
+        const booked = await this.ledger.book(
+          tx,
+          portfolio,
+          { type: order.side, date: isoDate(input.executedAt), security, quantity, price, fee, amount: null, currency: security.currency, splitRatio: null, externalId: null, note: `fill ${externalId} of order ${order.id}` },
+          afterCommit,
+        );
+        const fill = await tx.fill.create({
+          data: { orderId: order.id, transactionId: booked.transaction.id, externalId, quantity: quantity.toFixed(), price: price.toFixed(), fee: fee.toFixed(), executedAt: input.executedAt, venue },
+        });
+        // Exact VWAP over every fill of the order (the stored average is rounded).
+        const fills = filled.isZero()
+          ? [{ quantity, price }]
+          : (await tx.fill.findMany({ where: { orderId: order.id }, select: { quantity: true, price: true } })).map((f) => ({ quantity: toD(f.quantity), price: toD(f.price) }));
+        const avg = volumeWeightedPrice(fills)!;
+        const newFilled = filled.plus(quantity);
+        const status: OrderStatus = newFilled.eq(toD(order.quantity)) ? 'FILLED' : 'PARTIALLY_FILLED';
+        await tx.order.update({ where: { id: order.id }, data: { filledQty: newFilled.toFixed(), avgFillPrice: avg.toFixed(), status } });
+        await writeAudit(tx, ctx, {
+          action: 'fill.record',
+          entityType: 'Fill',
+          entityId: fill.id,
+          portfolioId: portfolio.id,
+          after: {
+            fill,
+            transactionId: booked.transaction.id,
+            amount: booked.transaction.amount,
+            order: { id: order.id, status, filledQty: newFilled.toFixed(), avgFillPrice: avg.toFixed() },
+            lotsOpened: booked.lotsOpened,
+            lotsChanged: booked.lotsChanged,
+            realizedGains: booked.realizedGains,
+          },
+        });
+        afterCommit(() => this.bus.publish({ type: 'order.updated', portfolioId: portfolio.id, orderId: order.id, status }));
+        return fill;
+      });
+    } catch (err) {
+      // Fills are unique on externalId across orders: a race past the lookup replays the winner.
+      if (isUniqueViolation(err)) {
+        const existing = await this.db.fill.findUnique({ where: { externalId } });
+        if (existing) return this.replay(existing, input, quantity, price, fee);
+      }
+      throw err;
+    }
+  }
+
+  private replay(existing: Fill, input: FillInput, quantity: D, price: D, fee: D): Fill {
+    const differences: string[] = [];
+    if (existing.orderId !== input.orderId) differences.push('orderId');
+    if (!same(existing.quantity, quantity)) differences.push('quantity');
+    if (!same(existing.price, price)) differences.push('price');
+    if (!same(existing.fee, fee)) differences.push('fee');
+    if (existing.executedAt.getTime() !== input.executedAt.getTime()) differences.push('executedAt');
+    if (differences.length) {
+      throw new DomainError('CONFLICT', `fill externalId "${existing.externalId}" was already recorded with a different ${differences.join(', ')}`);
+    }
+    return existing;
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  async order(ctx: ServiceContext, id: string): Promise<OrderRow | null> {
+    if (!isUuid(id)) return null;
+    const order = await this.db.order.findUnique({ where: { id }, include: withSymbol });
+    if (!order) return null;
+    try {
+      await getReadablePortfolio(this.db, ctx, order.portfolioId);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'NOT_FOUND') return null;
+      throw err;
+    }
+    return order;
+  }
+
+  /** Newest first. */
+  async orders(ctx: ServiceContext, portfolioId: string, args: PageArgs & { status?: OrderStatus | null }): Promise<Page<OrderRow>> {
+    const portfolio = await getReadablePortfolio(this.db, ctx, portfolioId);
+    const where: Prisma.OrderWhereInput = { portfolioId: portfolio.id, ...(args.status ? { status: args.status } : {}) };
+    return paginate(
+      args,
+      (o) => o.id,
+      (after, take) =>
+        this.db.order.findMany({
+          where,
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          take,
+          include: withSymbol,
+          ...(after ? { cursor: { id: after }, skip: 1 } : {}),
+        }),
+      () => this.db.order.count({ where }),
+    );
+  }
+
+  /** Fills of an order the caller has already been allowed to read (a type resolver's parent). */
+  fillsOf(orderId: string): Promise<Fill[]> {
+    return this.db.fill.findMany({ where: { orderId }, orderBy: [{ executedAt: 'asc' }, { createdAt: 'asc' }] });
+  }
+}
