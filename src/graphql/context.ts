@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { User } from '../generated/prisma/client';
 import type { Db } from '../services/db';
 import type { ServiceContext, Services } from '../services';
+import { valuationLoaders } from './loaders/valuation';
 
 /** Batches per request; made fresh for every HTTP request and every subscription event. */
 export function createLoaders(db: Db) {
@@ -11,6 +12,7 @@ export function createLoaders(db: Db) {
       const byId = new Map(rows.map((u) => [u.id, u]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
+    valuation: valuationLoaders(),
   };
 }
 

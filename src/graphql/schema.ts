@@ -11,6 +11,7 @@ import { Mutation } from './resolvers/mutation';
 import { Fill, LedgerMutation, LedgerPortfolio, Lot, RealizedGain, Transaction } from './resolvers/ledger';
 import { Order, TradingMutation, TradingPortfolio, TradingQuery } from './resolvers/trading';
 import { AuditEntry, Portfolio } from './resolvers/types';
+import { MarketDataMutation, MarketDataQuery, ValuationPortfolio } from './resolvers/valuation';
 
 export const SCHEMA_PATH = path.resolve(__dirname, '../../schema.graphql');
 
@@ -18,9 +19,9 @@ const resolvers: Resolvers = {
   Decimal: DecimalScalar,
   Date: DateScalar,
   DateTime: DateTimeScalar,
-  Query: { ...Query, ...TradingQuery },
-  Mutation: { ...Mutation, ...LedgerMutation, ...TradingMutation },
-  Portfolio: { ...Portfolio, ...LedgerPortfolio, ...TradingPortfolio },
+  Query: { ...Query, ...TradingQuery, ...MarketDataQuery },
+  Mutation: { ...Mutation, ...LedgerMutation, ...TradingMutation, ...MarketDataMutation },
+  Portfolio: { ...Portfolio, ...LedgerPortfolio, ...TradingPortfolio, ...ValuationPortfolio },
   Transaction,
   Lot,
   RealizedGain,

@@ -3,6 +3,7 @@ import type { EventBus } from '../events/bus';
 import { AuditLogService } from './audit-log';
 import { IdentityService } from './identity';
 import { MarketDataService } from './market-data';
+import { ValuationService } from './valuation';
 import { PortfolioService } from './portfolios';
 import { SecurityService } from './securities';
 import { LedgerService } from './ledger';
@@ -20,7 +21,8 @@ export function createServices(db: Db, bus: EventBus) {
     portfolios: new PortfolioService(db),
     securities: new SecurityService(db),
     auditLog: new AuditLogService(db),
-    marketData: new MarketDataService(db),
+    marketData: new MarketDataService(db, bus),
+    valuation: new ValuationService(db, bus),
   };
 }
 

@@ -1,11 +1,14 @@
 import type Decimal from 'decimal.js';
 import { barProblem, scaleProblem } from '../domain/market';
+import { D } from '../domain/decimal';
+import { FxTable, candidatePairs, type FxConversion } from '../domain/fx';
+import type { EventBus } from '../events/bus';
 import type { Db, Tx } from './db';
 import type { ServiceContext } from './context';
-import { requireRole } from './access';
+import { requireActor, requireRole } from './access';
 import { writeAudit } from './audit';
 import { inTransaction } from './transaction';
-import { currencyCode } from './validate';
+import { badInput, currencyCode } from './validate';
 
 export interface PriceRowInput {
   symbol: string;
@@ -36,6 +39,8 @@ export interface IngestResult {
 // Bars a day ahead are allowed (markets east of UTC); further ahead is a typo.
 const MAX_FUTURE_MS = 36 * 3600 * 1000;
 const CHUNK = 5000;
+/** One request's bound: larger loads go through `npm run import:prices` / `import:fx`. */
+export const MAX_INGEST_ROWS = 100_000;
 
 const text = (v: Decimal | null | undefined) => (v ? v.toFixed() : null);
 
@@ -45,41 +50,35 @@ const text = (v: Decimal | null | undefined) => (v ? v.toFixed() : null);
  * security, timeframe and instant), the invalid ones are reported by index.
  */
 export class MarketDataService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+  ) {}
 
   async ingestPrices(ctx: ServiceContext, rows: readonly PriceRowInput[]): Promise<IngestResult> {
     requireRole(ctx, 'ADMIN', 'MANAGER');
+    if (rows.length > MAX_INGEST_ROWS) throw badInput(`at most ${MAX_INGEST_ROWS} rows per request, got ${rows.length}; use npm run import:prices for files`);
     const symbols = [...new Set(rows.map((r) => r.symbol.trim().toUpperCase()))];
     const securities = await this.db.security.findMany({ where: { symbol: { in: symbols } }, select: { id: true, symbol: true } });
-    const idBySymbol = new Map(securities.map((s) => [s.symbol, s.id]));
-    const errors: IngestResult['errors'] = [];
-    const valid: { securityId: string; timeframe: string; ts: Date; row: PriceRowInput }[] = [];
-    const now = Date.now();
-    rows.forEach((row, index) => {
-      const securityId = idBySymbol.get(row.symbol.trim().toUpperCase());
-      const when = priceInstant(row);
-      const problem = !securityId
-        ? `unknown symbol "${row.symbol}"`
-        : typeof when === 'string'
-          ? when
-          : when.ts.getTime() > now + MAX_FUTURE_MS
-            ? `${row.date ?? row.at?.toISOString()} is in the future`
-            : (barProblem(row) ??
-              [row.open, row.high, row.low, row.close].map((v, i) => (v ? scaleProblem(['open', 'high', 'low', 'close'][i]!, v, 10) : null)).find(Boolean) ??
-              (row.volume ? scaleProblem('volume', row.volume, 4, 26) : null));
-      if (problem || !securityId || typeof when === 'string') errors.push({ index, message: problem ?? 'invalid row' });
-      else valid.push({ securityId, ...when, row });
-    });
+    const { valid, errors } = validatePriceRows(rows, new Map(securities.map((s) => [s.symbol, s.id])));
     if (valid.length) {
-      await inTransaction(this.db, ctx, async (tx) => {
+      const latest = latestPerSecurity(valid);
+      await inTransaction(this.db, ctx, async (tx, afterCommit) => {
         for (let i = 0; i < valid.length; i += CHUNK) await upsertBars(tx, valid.slice(i, i + CHUNK));
-        await refreshQuotes(tx, valid);
+        await refreshQuotes(tx, latest);
+        await markNavStaleForBars(tx, valid);
         await writeAudit(tx, ctx, {
           action: 'prices.ingest',
           entityType: 'PriceBatch',
           entityId: ctx.meta.requestId,
-          after: { accepted: valid.length, rejected: errors.length, symbols: [...new Set(valid.map((v) => v.row.symbol.toUpperCase()))].slice(0, 50) },
+          after: { accepted: valid.length, rejected: errors.length, symbols: [...new Set(valid.map((v) => v.symbol))].slice(0, 50) },
         });
+        afterCommit(() =>
+          this.bus.publish({
+            type: 'prices.ingested',
+            prices: [...latest.entries()].map(([securityId, l]) => ({ securityId, symbol: l.symbol, price: l.close.toFixed(), ts: l.ts.toISOString() })),
+          }),
+        );
       });
     }
     return { accepted: valid.length, rejected: errors.length, errors };
@@ -87,41 +86,162 @@ export class MarketDataService {
 
   async ingestFxRates(ctx: ServiceContext, rows: readonly FxRowInput[]): Promise<IngestResult> {
     requireRole(ctx, 'ADMIN', 'MANAGER');
-    const errors: IngestResult['errors'] = [];
-    const valid: { base: string; quote: string; date: string; rate: Decimal }[] = [];
-    const today = new Date(Date.now() + MAX_FUTURE_MS).toISOString().slice(0, 10);
-    rows.forEach((row, index) => {
-      try {
-        const base = currencyCode(row.base, 'base');
-        const quote = currencyCode(row.quote, 'quote');
-        const problem =
-          base === quote
-            ? 'base and quote are the same currency'
-            : !row.rate.isFinite() || row.rate.lte(0)
-              ? `rate must be greater than 0, got ${row.rate.toFixed()}`
-              : row.date > today
-                ? `${row.date} is in the future`
-                : scaleProblem('rate', row.rate, 12, 18);
-        if (problem) errors.push({ index, message: problem });
-        else valid.push({ base, quote, date: row.date, rate: row.rate });
-      } catch (err) {
-        errors.push({ index, message: (err as Error).message });
-      }
-    });
+    if (rows.length > MAX_INGEST_ROWS) throw badInput(`at most ${MAX_INGEST_ROWS} rows per request, got ${rows.length}; use npm run import:fx for files`);
+    const { valid, errors } = validateFxRows(rows);
     if (valid.length) {
-      await inTransaction(this.db, ctx, async (tx) => {
-        for (let i = 0; i < valid.length; i += CHUNK) {
-          const chunk = valid.slice(i, i + CHUNK);
-          await tx.$executeRaw`
-            INSERT INTO fx_rates (base, quote, date, rate)
-            SELECT * FROM unnest(${chunk.map((r) => r.base)}::text[], ${chunk.map((r) => r.quote)}::text[], ${chunk.map((r) => r.date)}::date[], ${chunk.map((r) => r.rate.toFixed())}::numeric[])
-            ON CONFLICT (base, quote, date) DO UPDATE SET rate = EXCLUDED.rate`;
-        }
+      await inTransaction(this.db, ctx, async (tx, afterCommit) => {
+        for (let i = 0; i < valid.length; i += CHUNK) await upsertFxRates(tx, valid.slice(i, i + CHUNK));
+        await markNavStaleForFx(tx, valid);
         await writeAudit(tx, ctx, { action: 'fx.ingest', entityType: 'FxBatch', entityId: ctx.meta.requestId, after: { accepted: valid.length, rejected: errors.length } });
+        // One rate per pair (its newest): the event says what changed, not every row.
+        const latest = new Map<string, ValidFxRow>();
+        for (const r of valid) {
+          const k = `${r.base}/${r.quote}`;
+          if (!latest.has(k) || latest.get(k)!.date <= r.date) latest.set(k, r);
+        }
+        afterCommit(() => this.bus.publish({ type: 'fx.ingested', rates: [...latest.values()].map((r) => ({ base: r.base, quote: r.quote, date: r.date, rate: r.rate.toFixed() })) }));
       });
     }
     return { accepted: valid.length, rejected: errors.length, errors };
   }
+
+  /** The base→quote rate on `date` (default today): direct, inverse or crossed through a pivot. */
+  async fxRate(ctx: ServiceContext, baseIn: string, quoteIn: string, date?: string | null): Promise<FxConversion | null> {
+    requireActor(ctx);
+    const base = currencyCode(baseIn, 'base');
+    const quote = currencyCode(quoteIn, 'quote');
+    const on = date ?? new Date().toISOString().slice(0, 10);
+    const table = await loadFxTable(this.db, [base, quote], on);
+    return table.convertRate(base, quote, on);
+  }
+}
+
+export interface ValidPriceRow {
+  securityId: string;
+  symbol: string;
+  timeframe: string;
+  ts: Date;
+  row: PriceRowInput;
+}
+
+export type ValidFxRow = { base: string; quote: string; date: string; rate: Decimal };
+
+/** Row-by-row checks shared by the mutation and the file importer; `index` is the row's position. */
+export function validatePriceRows(
+  rows: readonly PriceRowInput[],
+  idBySymbol: ReadonlyMap<string, string>,
+  now = Date.now(),
+  indexOffset = 0,
+): { valid: ValidPriceRow[]; errors: IngestResult['errors'] } {
+  const errors: IngestResult['errors'] = [];
+  const valid: ValidPriceRow[] = [];
+  rows.forEach((row, i) => {
+    const symbol = row.symbol.trim().toUpperCase();
+    const securityId = idBySymbol.get(symbol);
+    const when = priceInstant(row);
+    const problem = !securityId
+      ? `unknown symbol "${row.symbol}"`
+      : typeof when === 'string'
+        ? when
+        : when.ts.getTime() > now + MAX_FUTURE_MS
+          ? `${row.date ?? row.at?.toISOString()} is in the future`
+          : (barProblem(row) ??
+            [row.open, row.high, row.low, row.close].map((v, k) => (v ? scaleProblem(['open', 'high', 'low', 'close'][k]!, v, 10) : null)).find(Boolean) ??
+            (row.volume ? scaleProblem('volume', row.volume, 4, 26) : null));
+    if (problem || !securityId || typeof when === 'string') errors.push({ index: i + indexOffset, message: problem ?? 'invalid row' });
+    else valid.push({ securityId, symbol, ...when, row });
+  });
+  return { valid: lastWins(valid, (v) => `${v.securityId}/${v.timeframe}/${v.ts.getTime()}`), errors };
+}
+
+export function validateFxRows(rows: readonly FxRowInput[], now = Date.now(), indexOffset = 0): { valid: ValidFxRow[]; errors: IngestResult['errors'] } {
+  const errors: IngestResult['errors'] = [];
+  const valid: ValidFxRow[] = [];
+  const latestAllowed = new Date(now + MAX_FUTURE_MS).toISOString().slice(0, 10);
+  rows.forEach((row, i) => {
+    const index = i + indexOffset;
+    try {
+      const base = currencyCode(row.base, 'base');
+      const quote = currencyCode(row.quote, 'quote');
+      const problem =
+        base === quote
+          ? 'base and quote are the same currency'
+          : !row.rate.isFinite() || row.rate.lte(0)
+            ? `rate must be greater than 0, got ${row.rate.toFixed()}`
+            : row.date > latestAllowed
+              ? `${row.date} is in the future`
+              : scaleProblem('rate', row.rate, 12, 18);
+      if (problem) errors.push({ index, message: problem });
+      else valid.push({ base, quote, date: row.date, rate: row.rate });
+    } catch (err) {
+      errors.push({ index, message: (err as Error).message });
+    }
+  });
+  return { valid: lastWins(valid, (v) => `${v.base}/${v.quote}/${v.date}`), errors };
+}
+
+/** A row given twice in one batch: the later one wins (one upsert may not touch a row twice). */
+function lastWins<T>(rows: T[], key: (r: T) => string): T[] {
+  const seen = new Map<string, number>();
+  rows.forEach((r, i) => seen.set(key(r), i));
+  return seen.size === rows.length ? rows : rows.filter((r, i) => seen.get(key(r)) === i);
+}
+
+export async function upsertFxRates(tx: Tx | Db, chunk: readonly ValidFxRow[]): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO fx_rates (base, quote, date, rate)
+    SELECT * FROM unnest(${chunk.map((r) => r.base)}::text[], ${chunk.map((r) => r.quote)}::text[], ${chunk.map((r) => r.date)}::date[], ${chunk.map((r) => r.rate.toFixed())}::numeric[])
+    ON CONFLICT (base, quote, date) DO UPDATE SET rate = EXCLUDED.rate`;
+}
+
+/**
+ * A daily bar dated before a day whose NAV is already stored changes that NAV: the
+ * portfolios that ever traded the security get nav_stale_from = least(existing, bar date).
+ */
+export async function markNavStaleForBars(tx: Tx | Db, rows: readonly ValidPriceRow[]): Promise<void> {
+  const earliest = new Map<string, string>();
+  for (const r of rows) {
+    if (r.timeframe !== '1d') continue;
+    const d = r.ts.toISOString().slice(0, 10);
+    const cur = earliest.get(r.securityId);
+    if (!cur || d < cur) earliest.set(r.securityId, d);
+  }
+  if (!earliest.size) return;
+  const ids = [...earliest.keys()];
+  await tx.$executeRaw`
+    UPDATE portfolios p SET nav_stale_from = LEAST(COALESCE(p.nav_stale_from, s.d), s.d)
+    FROM (
+      SELECT t.portfolio_id, min(u.d) AS d
+      FROM unnest(${ids}::uuid[], ${ids.map((id) => earliest.get(id)!)}::date[]) AS u(security_id, d)
+      JOIN (SELECT DISTINCT portfolio_id, security_id FROM transactions WHERE security_id = ANY(${ids}::uuid[])) t ON t.security_id = u.security_id
+      GROUP BY t.portfolio_id
+    ) s
+    WHERE p.id = s.portfolio_id
+      AND EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= s.d)`;
+}
+
+/** A late FX rate may change any stored NAV on or after its date (cross rates reach every pair). */
+export async function markNavStaleForFx(tx: Tx | Db, rows: readonly ValidFxRow[]): Promise<void> {
+  if (!rows.length) return;
+  const d = rows.reduce((min, r) => (r.date < min ? r.date : min), rows[0]!.date);
+  await tx.$executeRaw`
+    UPDATE portfolios p SET nav_stale_from = LEAST(COALESCE(p.nav_stale_from, ${d}::date), ${d}::date)
+    WHERE EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= ${d}::date)`;
+}
+
+/**
+ * The last rate on or before `date` of every stored pair a conversion among `currencies`
+ * (and the pivots) may use: one index probe per candidate pair.
+ */
+export async function loadFxTable(db: Db | Tx, currencies: Iterable<string>, date: string): Promise<FxTable> {
+  const pairs = candidatePairs(currencies);
+  const rows = await db.$queryRaw<{ base: string; quote: string; date: string; rate: string }[]>`
+    SELECT p.b AS base, p.q AS quote, to_char(r.date, 'YYYY-MM-DD') AS date, r.rate::text AS rate
+    FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) AS p(b, q)
+    CROSS JOIN LATERAL (
+      SELECT date, rate FROM fx_rates WHERE base = p.b AND quote = p.q AND date <= ${date}::date ORDER BY date DESC LIMIT 1
+    ) r`;
+  return new FxTable(rows.map((r) => ({ base: r.base, quote: r.quote, date: r.date, rate: new D(r.rate) })));
 }
 
 function priceInstant(row: PriceRowInput): { timeframe: string; ts: Date } | string {
@@ -131,7 +251,7 @@ function priceInstant(row: PriceRowInput): { timeframe: string; ts: Date } | str
   return 'date or at is required';
 }
 
-async function upsertBars(tx: Tx, rows: { securityId: string; timeframe: string; ts: Date; row: PriceRowInput }[]): Promise<void> {
+export async function upsertBars(tx: Tx | Db, rows: readonly ValidPriceRow[]): Promise<void> {
   await tx.$executeRaw`
     INSERT INTO price_bars (security_id, timeframe, ts, open, high, low, close, volume)
     SELECT * FROM unnest(
@@ -142,13 +262,20 @@ async function upsertBars(tx: Tx, rows: { securityId: string; timeframe: string;
       SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume`;
 }
 
-/** The latest quote per security follows the newest price ingested, never an older one. */
-async function refreshQuotes(tx: Tx, rows: { securityId: string; ts: Date; row: PriceRowInput }[]): Promise<void> {
-  const latest = new Map<string, { ts: Date; close: Decimal }>();
+type Latest = Map<string, { ts: Date; close: Decimal; symbol: string }>;
+
+export function latestPerSecurity(rows: readonly ValidPriceRow[]): Latest {
+  const latest: Latest = new Map();
   for (const r of rows) {
     const cur = latest.get(r.securityId);
-    if (!cur || r.ts > cur.ts) latest.set(r.securityId, { ts: r.ts, close: r.row.close });
+    if (!cur || r.ts > cur.ts) latest.set(r.securityId, { ts: r.ts, close: r.row.close, symbol: r.symbol });
   }
+  return latest;
+}
+
+/** The latest quote per security follows the newest price ingested, never an older one. */
+export async function refreshQuotes(tx: Tx | Db, latest: Latest): Promise<void> {
+  if (!latest.size) return;
   const ids = [...latest.keys()];
   await tx.$executeRaw`
     INSERT INTO quotes (security_id, price, ts, updated_at)

@@ -1,0 +1,363 @@
+import type { Portfolio } from '../generated/prisma/client';
+import { D } from '../domain/decimal';
+import { DomainError } from '../domain/errors';
+import { assertIsoDate, toEpochDay } from '../domain/dates';
+import { FxTable, candidatePairs } from '../domain/fx';
+import { valuePortfolio, type PositionInput, type ValuationResult } from '../domain/valuation';
+import { exposureOf, type ExposureResult } from '../domain/exposure';
+import {
+  businessDayOnOrBefore,
+  businessDays,
+  buildNavSeries,
+  fromEpochDay,
+  replayThrough,
+  type LedgerEntry,
+  type NavPointValue,
+  type PriceSeries,
+} from '../domain/nav-series';
+import { loadConfig } from '../config';
+import type { EventBus } from '../events/bus';
+import type { Db, Tx } from './db';
+import type { ServiceContext } from './context';
+import { getReadablePortfolio } from './access';
+import { loadFxTable } from './market-data';
+import { badInput } from './validate';
+
+/*
+ * Valuation, exposure and the daily NAV series. Reads batch over many portfolios (the
+ * GraphQL DataLoader hands them in together), so listing N portfolios with their valuation
+ * costs a fixed number of queries, not N times as many.
+ */
+
+export interface ValuationOptions {
+  /** A price older than this many calendar days before the valuation date is STALE. */
+  stalePriceDays?: number;
+  /** The clock, for tests. */
+  today?: () => string;
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+const iso = (d: Date) => d.toISOString().slice(0, 10);
+const dec = (v: { toFixed(): string } | string) => new D(typeof v === 'string' ? v : v.toFixed());
+
+interface SecurityRow {
+  security_id: string;
+  symbol: string;
+  name: string;
+  currency: string;
+  sector: string | null;
+  asset_class: string | null;
+  country: string | null;
+}
+
+export class ValuationService {
+  private readonly staleDays: number;
+  private readonly today: () => string;
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+    options: ValuationOptions = {},
+  ) {
+    this.staleDays = options.stalePriceDays ?? loadConfig().stalePriceDays;
+    this.today = options.today ?? today;
+  }
+
+  async valuation(ctx: ServiceContext, portfolioId: string, asOf?: string | null): Promise<ValuationResult> {
+    const portfolio = await getReadablePortfolio(this.db, ctx, portfolioId);
+    return (await this.valueMany([portfolio], asOf))[0]!;
+  }
+
+  async exposure(ctx: ServiceContext, portfolioId: string, asOf?: string | null): Promise<ExposureResult> {
+    return exposureOf(await this.valuation(ctx, portfolioId, asOf));
+  }
+
+  /**
+   * Values portfolios the caller has already been allowed to read (the resolver received
+   * them from an access-checked query). `asOf` omitted: open lots, cash balances and the
+   * latest quotes; a date: positions and cash replayed from the ledger through that day,
+   * at the last daily close or tick on or before it.
+   */
+  async valueMany(portfolios: readonly Portfolio[], asOf?: string | null): Promise<ValuationResult[]> {
+    if (!portfolios.length) return [];
+    if (asOf != null) {
+      assertIsoDate(asOf, 'asOf');
+      if (toEpochDay(asOf) > toEpochDay(this.today()) + 1) throw badInput(`asOf ${asOf} is in the future`);
+    }
+    const ids = portfolios.map((p) => p.id);
+    const date = asOf ?? this.today();
+    const positions = asOf == null ? await this.currentPositions(ids) : await this.positionsAt(ids, asOf);
+    const cash = asOf == null ? await this.currentCash(ids) : await this.cashAt(ids, asOf);
+    const currencies = new Set<string>(portfolios.map((p) => p.baseCurrency));
+    for (const list of positions.values()) for (const p of list) currencies.add(p.currency);
+    for (const list of cash.values()) for (const c of list) currencies.add(c.currency);
+    const fx = await loadFxTable(this.db, currencies, date);
+    const instant = asOf == null ? new Date() : new Date(`${asOf}T23:59:59.999Z`);
+    return portfolios.map((p) =>
+      valuePortfolio({
+        baseCurrency: p.baseCurrency,
+        date,
+        asOf: instant,
+        positions: positions.get(p.id) ?? [],
+        cash: cash.get(p.id) ?? [],
+        fx,
+        staleDays: this.staleDays,
+      }),
+    );
+  }
+
+  /** Open lots summed per security, with the latest quote: one query for all portfolios. */
+  private async currentPositions(ids: string[]): Promise<Map<string, PositionInput[]>> {
+    const rows = await this.db.$queryRaw<(SecurityRow & { portfolio_id: string; qty: string; cost: string; price: string | null; price_date: string | null })[]>`
+      SELECT l.portfolio_id, l.security_id, s.symbol, s.name, s.currency, s.sector, s.asset_class, s.country,
+             sum(l.qty_open)::text AS qty, sum(l.cost_basis)::text AS cost,
+             q.price::text AS price, to_char(q.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS price_date
+      FROM lots l
+      JOIN securities s ON s.id = l.security_id
+      LEFT JOIN quotes q ON q.security_id = l.security_id
+      WHERE l.portfolio_id = ANY(${ids}::uuid[]) AND l.qty_open <> 0
+      GROUP BY l.portfolio_id, l.security_id, s.id, q.security_id`;
+    const out = new Map<string, PositionInput[]>();
+    for (const r of rows) {
+      const list = out.get(r.portfolio_id) ?? [];
+      list.push({ ...security(r), quantity: dec(r.qty), costBasis: dec(r.cost), price: r.price && r.price_date ? { value: dec(r.price), date: r.price_date } : null });
+      out.set(r.portfolio_id, list);
+    }
+    return out;
+  }
+
+  private async currentCash(ids: string[]): Promise<Map<string, { currency: string; balance: D }[]>> {
+    const rows = await this.db.$queryRaw<{ portfolio_id: string; currency: string; balance: string }[]>`
+      SELECT portfolio_id, currency, balance::text AS balance FROM cash_balances WHERE portfolio_id = ANY(${ids}::uuid[]) AND balance <> 0`;
+    return group(rows, (r) => ({ currency: r.currency, balance: dec(r.balance) }));
+  }
+
+  /**
+   * Positions held at the end of `date`: quantities replayed from the transactions (splits
+   * included); cost of the lots opened by then, plus what later sells relieved from them.
+   */
+  private async positionsAt(ids: string[], date: string): Promise<Map<string, PositionInput[]>> {
+    const txs = await this.db.$queryRaw<{ portfolio_id: string; security_id: string; type: LedgerEntry['type']; quantity: string | null; split_ratio: string | null; trade_date: string }[]>`
+      SELECT portfolio_id, security_id, type::text AS type, quantity::text AS quantity, split_ratio::text AS split_ratio, to_char(trade_date, 'YYYY-MM-DD') AS trade_date
+      FROM transactions
+      WHERE portfolio_id = ANY(${ids}::uuid[]) AND security_id IS NOT NULL AND type IN ('BUY', 'SELL', 'SPLIT') AND trade_date <= ${date}::date
+      ORDER BY portfolio_id, trade_date, created_at, id`;
+    const costs = await this.db.$queryRaw<{ portfolio_id: string; security_id: string; cost: string }[]>`
+      SELECT l.portfolio_id, l.security_id,
+             sum(l.cost_basis + COALESCE((SELECT sum(g.cost) FROM realized_gains g WHERE g.lot_id = l.id AND g.sold_on > ${date}::date), 0))::text AS cost
+      FROM lots l
+      WHERE l.portfolio_id = ANY(${ids}::uuid[]) AND l.acquired_on <= ${date}::date
+      GROUP BY l.portfolio_id, l.security_id`;
+    const byPortfolio = new Map<string, LedgerEntry[]>();
+    for (const t of txs) {
+      const list = byPortfolio.get(t.portfolio_id) ?? [];
+      list.push({
+        date: t.trade_date,
+        type: t.type,
+        securityId: t.security_id,
+        quantity: t.quantity ? dec(t.quantity) : null,
+        price: null,
+        amount: new D(0),
+        currency: '',
+        splitRatio: t.split_ratio ? dec(t.split_ratio) : null,
+      });
+      byPortfolio.set(t.portfolio_id, list);
+    }
+    const held = new Map<string, Map<string, D>>();
+    const securityIds = new Set<string>();
+    for (const [pid, entries] of byPortfolio) {
+      const q = new Map([...replayThrough(entries, date).quantity].filter(([, v]) => !v.isZero()));
+      held.set(pid, q);
+      for (const s of q.keys()) securityIds.add(s);
+    }
+    if (!securityIds.size) return new Map();
+    const sids = [...securityIds];
+    const secRows = await this.db.$queryRaw<(SecurityRow & { price: string | null; price_date: string | null })[]>`
+      SELECT s.id AS security_id, s.symbol, s.name, s.currency, s.sector, s.asset_class, s.country, p.price, p.price_date
+      FROM securities s
+      LEFT JOIN LATERAL (
+        SELECT close::text AS price, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS price_date, ts FROM (
+          (SELECT close, ts FROM price_bars WHERE security_id = s.id AND timeframe = '1d' AND ts <= ${date}::date ORDER BY ts DESC LIMIT 1)
+          UNION ALL
+          (SELECT close, ts FROM price_bars WHERE security_id = s.id AND timeframe = 'tick' AND ts < ${date}::date + 1 ORDER BY ts DESC LIMIT 1)
+        ) b ORDER BY ts DESC LIMIT 1
+      ) p ON true
+      WHERE s.id = ANY(${sids}::uuid[])`;
+    const secById = new Map(secRows.map((s) => [s.security_id, s]));
+    const costBy = new Map(costs.map((c) => [`${c.portfolio_id}/${c.security_id}`, dec(c.cost)]));
+    const out = new Map<string, PositionInput[]>();
+    for (const [pid, q] of held) {
+      out.set(
+        pid,
+        [...q].map(([sid, quantity]) => {
+          const s = secById.get(sid)!;
+          return { ...security(s), quantity, costBasis: costBy.get(`${pid}/${sid}`) ?? new D(0), price: s.price && s.price_date ? { value: dec(s.price), date: s.price_date } : null };
+        }),
+      );
+    }
+    return out;
+  }
+
+  private async cashAt(ids: string[], date: string): Promise<Map<string, { currency: string; balance: D }[]>> {
+    const rows = await this.db.$queryRaw<{ portfolio_id: string; currency: string; balance: string }[]>`
+      SELECT portfolio_id, currency, sum(amount)::text AS balance FROM transactions
+      WHERE portfolio_id = ANY(${ids}::uuid[]) AND trade_date <= ${date}::date
+      GROUP BY portfolio_id, currency HAVING sum(amount) <> 0`;
+    return group(rows, (r) => ({ currency: r.currency, balance: dec(r.balance) }));
+  }
+
+  // ------------------------------------------------------------------ daily NAV series
+
+  /** The stored series between `from` and `to`, brought up to date first when stale or short. */
+  async navHistory(ctx: ServiceContext, portfolioId: string, from: string, to: string): Promise<NavPointValue[]> {
+    assertIsoDate(from, 'from');
+    assertIsoDate(to, 'to');
+    if (from > to) throw badInput(`from ${from} is after to ${to}`);
+    if (toEpochDay(to) - toEpochDay(from) > 366 * 50) throw badInput('navHistory spans at most 50 years');
+    const portfolio = await getReadablePortfolio(this.db, ctx, portfolioId);
+    await this.refreshNavSeries(portfolio.id, { requestId: ctx.meta.requestId });
+    const rows = await this.db.portfolioDailyValue.findMany({
+      where: { portfolioId: portfolio.id, asofDate: { gte: new Date(`${from}T00:00:00Z`), lte: new Date(`${to}T00:00:00Z`) } },
+      orderBy: { asofDate: 'asc' },
+    });
+    return rows.map((r) => ({ date: iso(r.asofDate), nav: dec(r.nav), cash: dec(r.cash), positionsValue: dec(r.positionsValue), netFlow: dec(r.netFlow), complete: r.complete }));
+  }
+
+  /**
+   * Brings the stored series up to the last business day on or before today: from
+   * nav_stale_from when the ledger or a late price changed the past, else from the day
+   * after the last stored value, else from the first transaction. One transaction with the
+   * portfolio row locked (bookings wait for it, as they lock it too), recorded in
+   * calculation_runs. Returns what it did, or null when the series was current.
+   */
+  async refreshNavSeries(portfolioId: string, opts: { full?: boolean; requestId?: string } = {}): Promise<{ from: string; to: string; days: number; ms: number } | null> {
+    const started = Date.now();
+    const end = businessDayOnOrBefore(this.today());
+    // A cheap check first, outside any lock: most reads find the series current.
+    if (!opts.full) {
+      const [state] = await this.db.$queryRaw<{ stale: string | null; last: string | null }[]>`
+        SELECT to_char(p.nav_stale_from, 'YYYY-MM-DD') AS stale,
+               (SELECT to_char(max(asof_date), 'YYYY-MM-DD') FROM portfolio_daily_values v WHERE v.portfolio_id = p.id) AS last
+        FROM portfolios p WHERE p.id = ${portfolioId}::uuid`;
+      if (state && !state.stale && state.last && state.last >= end) return null;
+    }
+    const result = await this.db.$transaction(
+      async (tx) => {
+        const [p] = await tx.$queryRaw<{ base: string; stale: string | null; last: string | null; first: string | null }[]>`
+          SELECT p.base_currency AS base, to_char(p.nav_stale_from, 'YYYY-MM-DD') AS stale,
+                 (SELECT to_char(max(asof_date), 'YYYY-MM-DD') FROM portfolio_daily_values v WHERE v.portfolio_id = p.id) AS last,
+                 (SELECT to_char(min(trade_date), 'YYYY-MM-DD') FROM transactions t WHERE t.portfolio_id = p.id) AS first
+          FROM portfolios p WHERE p.id = ${portfolioId}::uuid FOR UPDATE`;
+        if (!p) throw new DomainError('NOT_FOUND', `portfolio ${portfolioId} not found`);
+        if (!p.first) {
+          await tx.$executeRaw`UPDATE portfolios SET nav_stale_from = NULL WHERE id = ${portfolioId}::uuid`;
+          return null;
+        }
+        let from: string;
+        if (opts.full || !p.last) from = p.first;
+        else if (p.stale) from = p.stale < p.first ? p.first : p.stale;
+        else from = fromEpochDay(toEpochDay(p.last) + 1);
+        const days = businessDays(from, end);
+        if (!days.length) {
+          await tx.$executeRaw`UPDATE portfolios SET nav_stale_from = NULL WHERE id = ${portfolioId}::uuid`;
+          return null;
+        }
+        const points = await computeSeries(tx, portfolioId, p.base, days);
+        await tx.$executeRaw`DELETE FROM portfolio_daily_values WHERE portfolio_id = ${portfolioId}::uuid AND asof_date >= ${days[0]!}::date`;
+        const CHUNK = 5000;
+        for (let i = 0; i < points.length; i += CHUNK) {
+          const c = points.slice(i, i + CHUNK);
+          await tx.$executeRaw`
+            INSERT INTO portfolio_daily_values (portfolio_id, asof_date, nav, cash, positions_value, net_flow, complete)
+            SELECT ${portfolioId}::uuid, * FROM unnest(${c.map((x) => x.date)}::date[], ${c.map((x) => x.nav.toFixed())}::numeric[], ${c.map((x) => x.cash.toFixed())}::numeric[],
+              ${c.map((x) => x.positionsValue.toFixed())}::numeric[], ${c.map((x) => x.netFlow.toFixed())}::numeric[], ${c.map((x) => x.complete)}::boolean[])`;
+        }
+        await tx.$executeRaw`UPDATE portfolios SET nav_stale_from = NULL WHERE id = ${portfolioId}::uuid`;
+        const run = { from: days[0]!, to: days.at(-1)!, days: days.length, ms: Date.now() - started };
+        await tx.calculationRun.create({
+          data: {
+            kind: 'nav_series',
+            portfolioId,
+            status: 'succeeded',
+            params: { from: run.from, to: run.to, full: !!opts.full, staleFrom: p.stale, requestId: opts.requestId ?? null },
+            result: { days: run.days, incomplete: points.filter((x) => !x.complete).length },
+            startedAt: new Date(started),
+            finishedAt: new Date(),
+            durationMs: Date.now() - started,
+          },
+        });
+        return run;
+      },
+      { maxWait: 10_000, timeout: 120_000 },
+    );
+    return result;
+  }
+}
+
+/** Loads the ledger, closes and FX rates a rebuild of `days` needs, and builds the series. */
+export async function computeSeries(tx: Tx | Db, portfolioId: string, base: string, days: string[]): Promise<NavPointValue[]> {
+  const from = days[0]!;
+  const to = days.at(-1)!;
+  const txs = await tx.$queryRaw<{ type: LedgerEntry['type']; security_id: string | null; quantity: string | null; price: string | null; amount: string; currency: string; split_ratio: string | null; trade_date: string }[]>`
+    SELECT type::text AS type, security_id, quantity::text AS quantity, price::text AS price, amount::text AS amount, currency, split_ratio::text AS split_ratio,
+           to_char(trade_date, 'YYYY-MM-DD') AS trade_date
+    FROM transactions WHERE portfolio_id = ${portfolioId}::uuid AND trade_date <= ${to}::date
+    ORDER BY trade_date, created_at, id`;
+  const entries: LedgerEntry[] = txs.map((t) => ({
+    date: t.trade_date,
+    type: t.type,
+    securityId: t.security_id,
+    quantity: t.quantity ? dec(t.quantity) : null,
+    price: t.price ? dec(t.price) : null,
+    amount: dec(t.amount),
+    currency: t.currency,
+    splitRatio: t.split_ratio ? dec(t.split_ratio) : null,
+  }));
+  const sids = [...new Set(entries.map((e) => e.securityId).filter((s): s is string => !!s))];
+  const secs = sids.length ? await tx.$queryRaw<{ id: string; currency: string }[]>`SELECT id, currency FROM securities WHERE id = ANY(${sids}::uuid[])` : [];
+  // Daily closes inside the window, plus the last one before it for each security.
+  const bars = sids.length
+    ? await tx.$queryRaw<{ security_id: string; d: string; close: string }[]>`
+        SELECT security_id, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d, close::text AS close FROM (
+          SELECT security_id, ts, close FROM price_bars
+          WHERE security_id = ANY(${sids}::uuid[]) AND timeframe = '1d' AND ts >= ${from}::date AND ts <= ${to}::date
+          UNION ALL
+          SELECT s.id, b.ts, b.close FROM unnest(${sids}::uuid[]) AS s(id)
+          CROSS JOIN LATERAL (SELECT ts, close FROM price_bars WHERE security_id = s.id AND timeframe = '1d' AND ts < ${from}::date ORDER BY ts DESC LIMIT 1) b
+        ) x ORDER BY security_id, ts`
+    : [];
+  const prices = new Map<string, PriceSeries>();
+  for (const b of bars) {
+    let s = prices.get(b.security_id);
+    if (!s) prices.set(b.security_id, (s = { dates: [], closes: [] }));
+    s.dates.push(b.d);
+    s.closes.push(dec(b.close));
+  }
+  const currencies = new Set<string>([base, ...entries.map((e) => e.currency), ...secs.map((s) => s.currency)]);
+  const pairs = candidatePairs(currencies);
+  // Every rate of the candidate pairs in the window, plus the last one before it.
+  const rates = await tx.$queryRaw<{ base: string; quote: string; date: string; rate: string }[]>`
+    SELECT base, quote, to_char(date, 'YYYY-MM-DD') AS date, rate::text AS rate FROM fx_rates
+    WHERE (base, quote) IN (SELECT * FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[])) AND date >= ${from}::date AND date <= ${to}::date
+    UNION ALL
+    SELECT p.b, p.q, to_char(r.date, 'YYYY-MM-DD'), r.rate::text
+    FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) AS p(b, q)
+    CROSS JOIN LATERAL (SELECT date, rate FROM fx_rates WHERE base = p.b AND quote = p.q AND date < ${from}::date ORDER BY date DESC LIMIT 1) r`;
+  const fx = new FxTable(rates.map((r) => ({ base: r.base, quote: r.quote, date: r.date, rate: dec(r.rate) })));
+  return buildNavSeries({ baseCurrency: base, entries, securityCurrency: new Map(secs.map((s) => [s.id, s.currency])), prices, fx, days });
+}
+
+function security(r: SecurityRow) {
+  return { securityId: r.security_id, symbol: r.symbol, name: r.name, currency: r.currency, sector: r.sector, assetClass: r.asset_class, country: r.country };
+}
+
+function group<R extends { portfolio_id: string }, T>(rows: R[], map: (r: R) => T): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const r of rows) {
+    const list = out.get(r.portfolio_id) ?? [];
+    list.push(map(r));
+    out.set(r.portfolio_id, list);
+  }
+  return out;
+}
+
