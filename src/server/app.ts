@@ -68,13 +68,14 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     csrfPrevention: true,
+    // main.ts owns the signals: Apollo's own handler would stop it a second time and re-raise the signal.
+    stopOnTerminationSignals: false,
     introspection: !config.production,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatError(formatted, error, (err) => log.error({ err }, 'unexpected error')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
-      { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
       operationLogging(log, metrics),
     ],
   });
@@ -152,6 +153,8 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
       }),
     stop: async () => {
       stopping = true;
+      // Sockets first: the HTTP drain would otherwise end their TCP connections under them.
+      await ws.close(Math.min(2000, config.shutdownTimeoutMs));
       await apollo.stop();
     },
   };

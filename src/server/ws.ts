@@ -30,7 +30,7 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
   });
   const format = (errors: readonly Error[]) => errors.map((e) => formatError({ message: e.message, ...(e as { toJSON?: () => object }).toJSON?.() }, e, (err) => log.error({ err }, 'unexpected error')));
 
-  return useServer<Record<string, unknown> | undefined, SocketState>(
+  const graphqlWs = useServer<Record<string, unknown> | undefined, SocketState>(
     {
       schema,
       onConnect: async (ctx) => {
@@ -58,4 +58,17 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
     },
     wss,
   );
+
+  return {
+    /**
+     * Closes every socket with 1001 (Going Away). A client that does not finish the close
+     * handshake within `graceMs` is cut off, so shutdown never waits on a peer.
+     */
+    close: async (graceMs: number) => {
+      const disposed = graphqlWs.dispose();
+      await Promise.race([disposed, new Promise((resolve) => setTimeout(resolve, graceMs))]);
+      for (const socket of wss.clients) socket.terminate();
+      await disposed;
+    },
+  };
 }

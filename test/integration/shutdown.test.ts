@@ -55,7 +55,9 @@ describe('the server process (embedded database)', () => {
     expect(response).toContain('{"data":{"me":{"role":"ADMIN"}}}');
 
     expect(await wsClosed).toBe(1001);
-    expect(await server.exited).toBe(0);
+    const exitCode = await server.exited;
+    if (exitCode !== 0) console.log(server.output());
+    expect(exitCode).toBe(0);
     expect(server.output()).toContain('"msg":"stopped"');
   }, 30_000);
 });
