@@ -37,11 +37,26 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationLis
   };
 }
 
+/** Names recorded as applied; empty on a database that was never migrated. */
+async function appliedNames(db: Database): Promise<Set<string>> {
+  try {
+    const rows = await db.prisma.$queryRaw<{ migration_name: string }[]>`
+      SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+    return new Set(rows.map((r) => r.migration_name));
+  } catch {
+    return new Set();
+  }
+}
+
 /** `migrate deploy`: applies what is not yet recorded in `_prisma_migrations`. */
 export async function applyMigrations(db: Database): Promise<string[]> {
+  const migrationsList = await readMigrations();
+  // Most starts have nothing to apply; they skip loading the WebAssembly engine (about a second).
+  const applied = await appliedNames(db);
+  if (migrationsList.migrationDirectories.every((m) => applied.has(m.path))) return [];
   const { engine, close } = await openSchemaEngine(db.adapterFactory, await readDatamodel());
   try {
-    const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: await readMigrations(), filters: NO_FILTERS });
+    const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
     return appliedMigrationNames;
   } finally {
     await close();
