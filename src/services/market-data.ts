@@ -81,7 +81,8 @@ export class MarketDataService {
         );
       });
     }
-    return { accepted: valid.length, rejected: errors.length, errors };
+    // Rows repeated in the batch were accepted; only the last of them was written.
+    return { accepted: rows.length - errors.length, rejected: errors.length, errors };
   }
 
   async ingestFxRates(ctx: ServiceContext, rows: readonly FxRowInput[]): Promise<IngestResult> {
@@ -102,7 +103,8 @@ export class MarketDataService {
         afterCommit(() => this.bus.publish({ type: 'fx.ingested', rates: [...latest.values()].map((r) => ({ base: r.base, quote: r.quote, date: r.date, rate: r.rate.toFixed() })) }));
       });
     }
-    return { accepted: valid.length, rejected: errors.length, errors };
+    // Rows repeated in the batch were accepted; only the last of them was written.
+    return { accepted: rows.length - errors.length, rejected: errors.length, errors };
   }
 
   /** The base→quote rate on `date` (default today): direct, inverse or crossed through a pivot. */

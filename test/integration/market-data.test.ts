@@ -98,7 +98,7 @@ describeEachEngine('market data ingest', (db) => {
 
   test('the same bar twice in one batch: the later row wins', async () => {
     const res = await gql(server.url, admin, INGEST_PRICES, { input: [{ symbol: 'CCC', date: '2024-03-04', close: '1' }, { symbol: 'ccc', date: '2024-03-04', close: '2' }] });
-    expect(res.data!.ingestPrices).toEqual({ accepted: 1, rejected: 0, errors: [] });
+    expect(res.data!.ingestPrices).toEqual({ accepted: 2, rejected: 0, errors: [] });
     const sec = await db().prisma.security.findUniqueOrThrow({ where: { symbol: 'CCC' } });
     expect((await db().prisma.priceBar.findFirstOrThrow({ where: { securityId: sec.id, ts: new Date('2024-03-04T00:00:00Z') } })).close.toFixed()).toBe('2');
   });
