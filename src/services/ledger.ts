@@ -1,10 +1,11 @@
-import type { Lot as LotRow, Portfolio, Prisma, RealizedGain, Security, Transaction } from '../generated/prisma/client';
+import { Prisma, type Lot as LotRow, type Portfolio, type RealizedGain, type Security, type Transaction } from '../generated/prisma/client';
 import { D, ZERO } from '../domain/decimal';
 import { DomainError } from '../domain/errors';
 import { assertIsoDate } from '../domain/dates';
 import { applySplit, coverShorts, relieveLots, type Lot, type LotUpdate, type RealizedGainRow } from '../domain/lots';
 import { buyCost, cashEffect, sellProceeds, type TransactionType } from '../domain/ledger';
 import { scaleProblem } from '../domain/market';
+import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../events/bus';
 import type { Db, Tx } from './db';
 import { isUniqueViolation } from './db';
@@ -54,9 +55,20 @@ export interface BookingInput {
   note: string | null;
 }
 
+export interface BookOptions {
+  /** The id to give the transaction row (the caller may need it in `alsoWrite`). */
+  transactionId?: string;
+  /** The open lots of the security, when the caller has already read them under the lock. */
+  lots?: Lot[];
+  /** More data-modifying CTEs (`name AS (INSERT …)`) to run in the booking's statement. */
+  alsoWrite?: Prisma.Sql[];
+}
+
 /** What a booking changed, for the audit entry and the caller. */
 export interface Booked {
-  transaction: TransactionRow;
+  transactionId: string;
+  /** The signed cash effect. */
+  amount: D;
   lotsOpened: string[];
   lotsChanged: number;
   realizedGains: number;
@@ -202,14 +214,15 @@ export class LedgerService {
           if (existing) return this.replay(existing, booking);
         }
         const booked = await this.book(tx, portfolio, booking, afterCommit);
+        const transaction = await tx.transaction.findUniqueOrThrow({ where: { id: booked.transactionId }, include: withSymbol });
         await writeAudit(tx, ctx, {
           action: 'transaction.record',
           entityType: 'Transaction',
-          entityId: booked.transaction.id,
+          entityId: transaction.id,
           portfolioId: portfolio.id,
-          after: { ...booked.transaction, security: undefined, symbol: booking.security?.symbol ?? null, lotsOpened: booked.lotsOpened, lotsChanged: booked.lotsChanged, realizedGains: booked.realizedGains },
+          after: { ...transaction, security: undefined, symbol: booking.security?.symbol ?? null, lotsOpened: booked.lotsOpened, lotsChanged: booked.lotsChanged, realizedGains: booked.realizedGains },
         });
-        return booked.transaction;
+        return transaction;
       });
     } catch (err) {
       // Two first bookings of one externalId raced past the lookup: the loser replays the winner.
@@ -246,60 +259,65 @@ export class LedgerService {
    * Books one normalised transaction inside the caller's database transaction, the
    * portfolio row already locked: transaction row, lots, realized gains, cash, stale NAV
    * mark. The caller writes the audit entry. Publishes trade.booked / cash.moved after commit.
+   *
+   * This is the hot path of every fill, so it talks SQL directly in as few round trips
+   * as it can (see BENCHMARKS.md): one INSERT per table touched, lot changes in one
+   * UPDATE … FROM unnest, cash and the stale-NAV mark in one statement.
    */
-  async book(tx: Tx, portfolio: Portfolio, b: BookingInput, afterCommit: (fn: () => void) => void): Promise<Booked> {
+  async book(tx: Tx, portfolio: Portfolio, b: BookingInput, afterCommit: (fn: () => void) => void, options: BookOptions = {}): Promise<Booked> {
     const amount = cashEffect(b);
-    const transaction = await tx.transaction.create({
-      data: {
-        portfolioId: portfolio.id,
-        securityId: b.security?.id ?? null,
-        type: b.type,
-        tradeDate: dateOf(b.date),
-        quantity: b.quantity?.toFixed() ?? null,
-        price: b.price?.toFixed() ?? null,
-        amount: amount.toFixed(),
-        fee: b.fee.toFixed(),
-        currency: b.currency,
-        splitRatio: b.splitRatio?.toFixed() ?? null,
-        externalId: b.externalId,
-        note: b.note,
-      },
-      include: withSymbol,
-    });
-
-    const result: Booked = { transaction, lotsOpened: [], lotsChanged: 0, realizedGains: 0 };
+    const id = options.transactionId ?? randomUUID();
+    const result: Booked = { transactionId: id, amount, lotsOpened: [], lotsChanged: 0, realizedGains: 0 };
+    // Every write of the booking is one statement of data-modifying CTEs: one round trip.
+    // Foreign keys between them (a lot opened by the new transaction) are checked at its end.
+    const ctes: Prisma.Sql[] = [
+      Prisma.sql`new_transaction AS (
+        INSERT INTO transactions (id, portfolio_id, security_id, type, trade_date, quantity, price, amount, fee, currency, split_ratio, external_id, note)
+        VALUES (${id}::uuid, ${portfolio.id}::uuid, ${b.security?.id ?? null}::uuid, ${b.type}::"TransactionType", ${b.date}::date,
+                ${b.quantity?.toFixed() ?? null}::numeric, ${b.price?.toFixed() ?? null}::numeric, ${amount.toFixed()}::numeric, ${b.fee.toFixed()}::numeric,
+                ${b.currency}, ${b.splitRatio?.toFixed() ?? null}::numeric, ${b.externalId}, ${b.note}))`,
+    ];
     if (b.security && (b.type === 'BUY' || b.type === 'SELL' || b.type === 'SPLIT')) {
-      await this.moveLots(tx, portfolio, b, b.security, transaction.id, result);
+      const lots = options.lots ?? (await this.openLots(tx, portfolio.id, b.security.id));
+      ctes.push(...this.lotChanges(portfolio, b, b.security, id, lots, result));
     }
     if (!amount.isZero()) {
-      await tx.$executeRaw`
+      ctes.push(Prisma.sql`cash AS (
         INSERT INTO cash_balances (portfolio_id, currency, balance, updated_at)
         VALUES (${portfolio.id}::uuid, ${b.currency}, ${amount.toFixed()}::numeric, now())
-        ON CONFLICT (portfolio_id, currency) DO UPDATE SET balance = cash_balances.balance + EXCLUDED.balance, updated_at = now()`;
+        ON CONFLICT (portfolio_id, currency) DO UPDATE SET balance = cash_balances.balance + EXCLUDED.balance, updated_at = now())`);
     }
+    ctes.push(...(options.alsoWrite ?? []));
     // Every booking can change the stored daily NAV from its trade date on.
     await tx.$executeRaw`
+      WITH ${Prisma.join(ctes, ', ')}
       UPDATE portfolios SET nav_stale_from = LEAST(COALESCE(nav_stale_from, ${b.date}::date), ${b.date}::date)
       WHERE id = ${portfolio.id}::uuid`;
 
     afterCommit(() => {
       if (b.type === 'BUY' || b.type === 'SELL' || b.type === 'SPLIT') {
-        this.bus.publish({ type: 'trade.booked', portfolioId: portfolio.id, transactionId: transaction.id, securityId: b.security?.id ?? null, tradeDate: b.date });
+        this.bus.publish({ type: 'trade.booked', portfolioId: portfolio.id, transactionId: id, securityId: b.security?.id ?? null, tradeDate: b.date });
       } else {
-        this.bus.publish({ type: 'cash.moved', portfolioId: portfolio.id, transactionId: transaction.id, currency: b.currency, tradeDate: b.date });
+        this.bus.publish({ type: 'cash.moved', portfolioId: portfolio.id, transactionId: id, currency: b.currency, tradeDate: b.date });
       }
     });
     return result;
   }
 
-  private async moveLots(tx: Tx, portfolio: Portfolio, b: BookingInput, security: Security, transactionId: string, result: Booked): Promise<void> {
-    const rows = await tx.lot.findMany({
-      where: { portfolioId: portfolio.id, securityId: security.id, closedOn: null },
-      orderBy: [{ acquiredOn: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
-    });
-    const lots: Lot[] = rows.map((r) => ({ id: r.id, qtyOriginal: toD(r.qtyOriginal), qtyOpen: toD(r.qtyOpen), costBasis: toD(r.costBasis), acquiredOn: isoDate(r.acquiredOn) }));
+  /** Open lots of one security, oldest first, then in booking order: the order the lot engine breaks ties in. */
+  async openLots(tx: Tx, portfolioId: string, securityId: string): Promise<Lot[]> {
+    const rows = await tx.$queryRaw<{ id: string; q0: string; q: string; c: string; d: string }[]>`
+      SELECT id, qty_original::text AS q0, qty_open::text AS q, cost_basis::text AS c, acquired_on::text AS d
+      FROM lots WHERE portfolio_id = ${portfolioId}::uuid AND security_id = ${securityId}::uuid AND closed_on IS NULL
+      ORDER BY acquired_on, created_at, id`;
+    return rows.map((r) => ({ id: r.id, qtyOriginal: new D(r.q0), qtyOpen: new D(r.q), costBasis: new D(r.c), acquiredOn: r.d }));
+  }
+
+  /** Runs the lot engine and returns the writes it asks for as CTEs. Throws BAD_USER_INPUT on an oversell. */
+  private lotChanges(portfolio: Portfolio, b: BookingInput, security: Security, transactionId: string, lots: Lot[], result: Booked): Prisma.Sql[] {
     const method = portfolio.costBasisMethod;
-    const newLots: { quantity: D; cost: D }[] = [];
+    const out: Prisma.Sql[] = [];
+    let opened: { quantity: D; cost: D } | undefined;
     let updates: LotUpdate[] = [];
     let gains: RealizedGainRow[] = [];
 
@@ -307,7 +325,7 @@ export class LedgerService {
       const r = coverShorts(lots, { quantity: b.quantity!, cost: buyCost(b.quantity!, b.price!, b.fee), boughtOn: b.date, method });
       updates = r.updates;
       gains = r.gains;
-      if (r.longOpened) newLots.push(r.longOpened);
+      opened = r.longOpened;
     } else if (b.type === 'SELL') {
       const held = lots.filter((l) => l.qtyOpen.gt(0) && l.acquiredOn <= b.date).reduce((a, l) => a.plus(l.qtyOpen), ZERO);
       if (held.isZero() && !portfolio.allowShort) {
@@ -316,60 +334,49 @@ export class LedgerService {
       const r = relieveLots(lots, { quantity: b.quantity!, proceeds: sellProceeds(b.quantity!, b.price!, b.fee), soldOn: b.date, method, allowShort: portfolio.allowShort });
       updates = r.updates;
       gains = r.gains;
-      if (r.shortOpened) newLots.push({ quantity: r.shortOpened.quantity, cost: r.shortOpened.costBasis });
+      if (r.shortOpened) opened = { quantity: r.shortOpened.quantity, cost: r.shortOpened.costBasis };
     } else {
       // SPLIT: lots opened after the split date were bought at post-split prices.
-      const eligible = lots.filter((l) => l.acquiredOn <= b.date);
-      const split = applySplit(eligible, b.splitRatio!);
-      for (const lot of split) {
-        await tx.lot.update({ where: { id: lot.id }, data: { qtyOpen: lot.qtyOpen.toFixed(), qtyOriginal: lot.qtyOriginal.toFixed() } });
+      const split = applySplit(lots.filter((l) => l.acquiredOn <= b.date), b.splitRatio!);
+      if (split.length) {
+        out.push(Prisma.sql`split_lots AS (
+          UPDATE lots SET qty_open = u.q::numeric, qty_original = u.q0::numeric
+          FROM unnest(${split.map((l) => l.id)}::uuid[], ${split.map((l) => l.qtyOpen.toFixed())}::text[], ${split.map((l) => l.qtyOriginal.toFixed())}::text[]) AS u(id, q, q0)
+          WHERE lots.id = u.id)`);
       }
       result.lotsChanged = split.length;
-      return;
+      return out;
     }
 
-    for (const u of updates) {
-      await tx.lot.update({
-        where: { id: u.lotId },
-        data: { qtyOpen: u.qtyOpen.toFixed(), costBasis: u.costBasis.toFixed(), closedOn: u.closedOn ? dateOf(u.closedOn) : null },
-      });
+    if (updates.length) {
+      out.push(Prisma.sql`relieved_lots AS (
+        UPDATE lots SET qty_open = u.q::numeric, cost_basis = u.c::numeric, closed_on = u.closed::date
+        FROM unnest(${updates.map((u) => u.lotId)}::uuid[], ${updates.map((u) => u.qtyOpen.toFixed())}::text[],
+                    ${updates.map((u) => u.costBasis.toFixed())}::text[], ${updates.map((u) => u.closedOn)}::text[]) AS u(id, q, c, closed)
+        WHERE lots.id = u.id)`);
     }
     if (gains.length) {
-      await tx.realizedGain.createMany({
-        data: gains.map((g) => ({
-          portfolioId: portfolio.id,
-          lotId: g.lotId,
-          transactionId,
-          securityId: security.id,
-          quantity: g.quantity.toFixed(),
-          proceeds: g.proceeds.toFixed(),
-          cost: g.cost.toFixed(),
-          gain: g.gain.toFixed(),
-          currency: b.currency,
-          acquiredOn: dateOf(g.acquiredOn),
-          soldOn: dateOf(g.soldOn),
-          holdingDays: g.holdingDays,
-          longTerm: g.longTerm,
-        })),
-      });
+      out.push(Prisma.sql`gains AS (
+        INSERT INTO realized_gains (id, portfolio_id, lot_id, transaction_id, security_id, quantity, proceeds, cost, gain, currency, acquired_on, sold_on, holding_days, long_term)
+        SELECT gen_random_uuid(), ${portfolio.id}::uuid, g.lot, ${transactionId}::uuid, ${security.id}::uuid, g.q::numeric, g.p::numeric, g.c::numeric, g.g::numeric,
+               ${b.currency}, g.a::date, g.s::date, g.days, g.lt
+        FROM unnest(${gains.map((g) => g.lotId)}::uuid[], ${gains.map((g) => g.quantity.toFixed())}::text[], ${gains.map((g) => g.proceeds.toFixed())}::text[],
+                    ${gains.map((g) => g.cost.toFixed())}::text[], ${gains.map((g) => g.gain.toFixed())}::text[], ${gains.map((g) => g.acquiredOn)}::text[],
+                    ${gains.map((g) => g.soldOn)}::text[], ${gains.map((g) => g.holdingDays)}::int[], ${gains.map((g) => g.longTerm)}::boolean[])
+             WITH ORDINALITY AS g(lot, q, p, c, g, a, s, days, lt, n)
+        ORDER BY g.n)`);
     }
-    for (const n of newLots) {
-      const lot = await tx.lot.create({
-        data: {
-          portfolioId: portfolio.id,
-          securityId: security.id,
-          openTransactionId: transactionId,
-          qtyOriginal: n.quantity.toFixed(),
-          qtyOpen: n.quantity.toFixed(),
-          costBasis: n.cost.toFixed(),
-          acquiredOn: dateOf(b.date),
-        },
-        select: { id: true },
-      });
-      result.lotsOpened.push(lot.id);
+    if (opened) {
+      const lotId = randomUUID();
+      out.push(Prisma.sql`opened_lot AS (
+        INSERT INTO lots (id, portfolio_id, security_id, open_transaction_id, qty_original, qty_open, cost_basis, acquired_on)
+        VALUES (${lotId}::uuid, ${portfolio.id}::uuid, ${security.id}::uuid, ${transactionId}::uuid, ${opened.quantity.toFixed()}::numeric,
+                ${opened.quantity.toFixed()}::numeric, ${opened.cost.toFixed()}::numeric, ${b.date}::date))`);
+      result.lotsOpened.push(lotId);
     }
     result.lotsChanged = updates.length;
     result.realizedGains = gains.length;
+    return out;
   }
 
   // ------------------------------------------------------------------ reads

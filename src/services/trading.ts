@@ -1,4 +1,5 @@
-import type { Fill, Order, OrderStatus, OrderType, Portfolio, Prisma, TimeInForce } from '../generated/prisma/client';
+import { randomUUID } from 'node:crypto';
+import { Prisma, type Fill, type Order, type OrderStatus, type OrderType, type Portfolio, type Security, type TimeInForce } from '../generated/prisma/client';
 import { D, ZERO } from '../domain/decimal';
 import { DomainError } from '../domain/errors';
 import { fillPriceProblem, OPEN_ORDER_STATUSES, orderPriceProblem, volumeWeightedPrice, type OrderSide } from '../domain/ledger';
@@ -34,6 +35,21 @@ export interface FillInput {
   fee?: D | null;
   executedAt: Date;
   venue?: string | null;
+}
+
+interface FillTarget {
+  id: string;
+  status: OrderStatus;
+  side: OrderSide;
+  quantity: string;
+  filled: string;
+  limit: string | null;
+  securityId: string;
+  symbol: string;
+  currency: string;
+  existingFill: string | null;
+  fills: { q: string; p: string }[];
+  lots: { id: string; q0: string; q: string; c: string; d: string }[];
 }
 
 export type OrderRow = Order & { security: { symbol: string } };
@@ -151,20 +167,8 @@ export class TradingService {
    * does). Another owner's order reads exactly like one that does not exist.
    */
   private async lockOrder(tx: Tx, ctx: ServiceContext, id: string): Promise<{ order: Order; portfolio: Portfolio }> {
-    const notFound = () => new DomainError('NOT_FOUND', `order ${id} not found`);
-    if (!isUuid(id)) throw notFound();
-    const found = await tx.order.findUnique({ where: { id }, select: { portfolioId: true } });
-    if (!found) throw notFound();
-    let portfolio: Portfolio;
-    try {
-      portfolio = await getWritablePortfolio(tx, ctx, found.portfolioId, true);
-    } catch (err) {
-      if (err instanceof RefusedAccess) throw new RefusedAccess(`order ${id} not found`, { kind: 'order.foreign_access', detail: { orderId: id } });
-      if (err instanceof DomainError && err.code === 'NOT_FOUND') throw notFound();
-      throw err;
-    }
-    const locked = await tx.$queryRaw<Order[]>`SELECT id FROM orders WHERE id = ${id}::uuid FOR UPDATE`;
-    if (!locked.length) throw notFound();
+    const portfolio = await this.lockOrderPortfolio(tx, ctx, id);
+    await tx.$queryRaw`SELECT id FROM orders WHERE id = ${id}::uuid FOR UPDATE`;
     const order = await tx.order.findUniqueOrThrow({ where: { id } });
     return { order, portfolio };
   }
@@ -183,38 +187,69 @@ export class TradingService {
 
     try {
       return await inTransaction(this.db, ctx, async (tx, afterCommit) => {
-        const { order, portfolio } = await this.lockOrder(tx, ctx, input.orderId);
-        const existing = await tx.fill.findUnique({ where: { externalId } });
-        if (existing) return this.replay(existing, input, quantity, price, fee);
+        const portfolio = await this.lockOrderPortfolio(tx, ctx, input.orderId);
+        // Read after the portfolio lock, so this sees every fill committed before it.
+        const rows = await tx.$queryRaw<FillTarget[]>`
+          SELECT o.id, o.status::text AS status, o.side::text AS side, o.quantity::text AS quantity, o.filled_qty::text AS filled, o.limit_price::text AS limit,
+                 s.id AS "securityId", s.symbol, s.currency,
+                 (SELECT f.id FROM fills f WHERE f.external_id = ${externalId}) AS "existingFill",
+                 (SELECT coalesce(json_agg(json_build_object('q', f.quantity::text, 'p', f.price::text)), '[]') FROM fills f WHERE f.order_id = o.id) AS fills,
+                 (SELECT coalesce(json_agg(json_build_object('id', l.id, 'q0', l.qty_original::text, 'q', l.qty_open::text, 'c', l.cost_basis::text, 'd', l.acquired_on::text)
+                                           ORDER BY l.acquired_on, l.created_at, l.id), '[]')
+                    FROM lots l WHERE l.portfolio_id = o.portfolio_id AND l.security_id = o.security_id AND l.closed_on IS NULL) AS lots
+          FROM orders o JOIN securities s ON s.id = o.security_id
+          WHERE o.id = ${input.orderId}::uuid FOR UPDATE OF o`;
+        const order = rows[0]!;
+        if (order.existingFill) return this.replay(await tx.fill.findUniqueOrThrow({ where: { id: order.existingFill } }), input, quantity, price, fee);
         if (!OPEN_ORDER_STATUSES.includes(order.status)) {
           throw new DomainError('CONFLICT', `order ${order.id} is ${order.status}: fills are accepted only for NEW or PARTIALLY_FILLED orders`);
         }
-        const filled = toD(order.filledQty);
-        const remaining = toD(order.quantity).minus(filled);
+        const total = new D(order.quantity);
+        const filled = new D(order.filled);
+        const remaining = total.minus(filled);
         if (quantity.gt(remaining)) {
-          throw badInput(`overfill: order ${order.id} has ${remaining.toFixed()} left to fill (${filled.toFixed()} of ${toD(order.quantity).toFixed()} filled), fill is ${quantity.toFixed()}`);
+          throw badInput(`overfill: order ${order.id} has ${remaining.toFixed()} left to fill (${filled.toFixed()} of ${total.toFixed()} filled), fill is ${quantity.toFixed()}`);
         }
-        const limitProblem = fillPriceProblem(order.side, order.limitPrice ? toD(order.limitPrice) : null, price);
+        const limitProblem = fillPriceProblem(order.side, order.limit ? new D(order.limit) : null, price);
         if (limitProblem) throw badInput(limitProblem);
 
-        const security = await tx.security.findUniqueOrThrow({ where: { id: order.securityId } });
+        const transactionId = randomUUID();
+        const fill: Fill = {
+          id: randomUUID(),
+          orderId: order.id,
+          transactionId,
+          externalId,
+          quantity: new Prisma.Decimal(quantity.toFixed()),
+          price: new Prisma.Decimal(price.toFixed()),
+          fee: new Prisma.Decimal(fee.toFixed()),
+          executedAt: input.executedAt,
+          venue,
+          createdAt: new Date(),
+        };
+        // Exact VWAP over every fill of the order (the stored average is rounded).
+        const avg = volumeWeightedPrice([...order.fills.map((f) => ({ quantity: new D(f.q), price: new D(f.p) })), { quantity, price }])!;
+        const newFilled = filled.plus(quantity);
+        const status: OrderStatus = newFilled.eq(total) ? 'FILLED' : 'PARTIALLY_FILLED';
+        const security = { id: order.securityId, symbol: order.symbol, currency: order.currency } as Security;
         const booked = await this.ledger.book(
           tx,
           portfolio,
           { type: order.side, date: isoDate(input.executedAt), security, quantity, price, fee, amount: null, currency: security.currency, splitRatio: null, externalId: null, note: `fill ${externalId} of order ${order.id}` },
           afterCommit,
+          {
+            transactionId,
+            lots: order.lots.map((l) => ({ id: l.id, qtyOriginal: new D(l.q0), qtyOpen: new D(l.q), costBasis: new D(l.c), acquiredOn: l.d })),
+            alsoWrite: [
+              Prisma.sql`new_fill AS (
+                INSERT INTO fills (id, order_id, transaction_id, external_id, quantity, price, fee, executed_at, venue, created_at)
+                VALUES (${fill.id}::uuid, ${fill.orderId}::uuid, ${transactionId}::uuid, ${externalId}, ${quantity.toFixed()}::numeric, ${price.toFixed()}::numeric,
+                        ${fee.toFixed()}::numeric, ${input.executedAt.toISOString()}::timestamptz, ${venue}, ${fill.createdAt.toISOString()}::timestamptz))`,
+              Prisma.sql`filled_order AS (
+                UPDATE orders SET filled_qty = ${newFilled.toFixed()}::numeric, avg_fill_price = ${avg.toFixed()}::numeric, status = ${status}::"OrderStatus", updated_at = now()
+                WHERE id = ${order.id}::uuid)`,
+            ],
+          },
         );
-        const fill = await tx.fill.create({
-          data: { orderId: order.id, transactionId: booked.transaction.id, externalId, quantity: quantity.toFixed(), price: price.toFixed(), fee: fee.toFixed(), executedAt: input.executedAt, venue },
-        });
-        // Exact VWAP over every fill of the order (the stored average is rounded).
-        const fills = filled.isZero()
-          ? [{ quantity, price }]
-          : (await tx.fill.findMany({ where: { orderId: order.id }, select: { quantity: true, price: true } })).map((f) => ({ quantity: toD(f.quantity), price: toD(f.price) }));
-        const avg = volumeWeightedPrice(fills)!;
-        const newFilled = filled.plus(quantity);
-        const status: OrderStatus = newFilled.eq(toD(order.quantity)) ? 'FILLED' : 'PARTIALLY_FILLED';
-        await tx.order.update({ where: { id: order.id }, data: { filledQty: newFilled.toFixed(), avgFillPrice: avg.toFixed(), status } });
         await writeAudit(tx, ctx, {
           action: 'fill.record',
           entityType: 'Fill',
@@ -222,8 +257,8 @@ export class TradingService {
           portfolioId: portfolio.id,
           after: {
             fill,
-            transactionId: booked.transaction.id,
-            amount: booked.transaction.amount,
+            transactionId: booked.transactionId,
+            amount: booked.amount.toFixed(),
             order: { id: order.id, status, filledQty: newFilled.toFixed(), avgFillPrice: avg.toFixed() },
             lotsOpened: booked.lotsOpened,
             lotsChanged: booked.lotsChanged,
@@ -239,6 +274,26 @@ export class TradingService {
         const existing = await this.db.fill.findUnique({ where: { externalId } });
         if (existing) return this.replay(existing, input, quantity, price, fee);
       }
+      throw err;
+    }
+  }
+
+  /**
+   * The order's portfolio, checked writable and locked FOR UPDATE. Every writer of an order
+   * (placeOrder, cancelOrder, recordFill) takes this lock first, so fills of one order, and
+   * fills racing a cancel, run one after the other. Another owner's order reads exactly
+   * like one that does not exist.
+   */
+  private async lockOrderPortfolio(tx: Tx, ctx: ServiceContext, id: string): Promise<Portfolio> {
+    const notFound = () => new DomainError('NOT_FOUND', `order ${id} not found`);
+    if (!isUuid(id)) throw notFound();
+    const found = await tx.$queryRaw<{ portfolioId: string }[]>`SELECT portfolio_id AS "portfolioId" FROM orders WHERE id = ${id}::uuid`;
+    if (!found[0]) throw notFound();
+    try {
+      return await getWritablePortfolio(tx, ctx, found[0].portfolioId, true);
+    } catch (err) {
+      if (err instanceof RefusedAccess) throw new RefusedAccess(`order ${id} not found`, { kind: 'order.foreign_access', detail: { orderId: id } });
+      if (err instanceof DomainError && err.code === 'NOT_FOUND') throw notFound();
       throw err;
     }
   }
