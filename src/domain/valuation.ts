@@ -1,4 +1,4 @@
-import type Decimal from 'decimal.js';
+import Decimal from 'decimal.js';
 import { ZERO, sum } from './decimal';
 import type { FxTable } from './fx';
 import { toEpochDay } from './dates';
@@ -99,6 +99,17 @@ export function pricingStatus(priceDate: string | null, date: string, staleDays:
   return toEpochDay(date) - toEpochDay(priceDate) > staleDays ? 'STALE' : 'OK';
 }
 
+/** pricingStatus with the date arithmetic done once per distinct price date. */
+function statusOf(date: string, staleDays: number): (priceDate: string | null) => PricingStatus {
+  const cache = new Map<string, PricingStatus>();
+  return (priceDate) => {
+    if (!priceDate) return 'MISSING';
+    let s = cache.get(priceDate);
+    if (!s) cache.set(priceDate, (s = pricingStatus(priceDate, date, staleDays)));
+    return s;
+  };
+}
+
 export function valuePortfolio(input: ValuationInput): ValuationResult {
   const { baseCurrency, date, fx } = input;
   const missingFx = new Set<string>();
@@ -108,10 +119,11 @@ export function valuePortfolio(input: ValuationInput): ValuationResult {
     return r;
   };
 
+  const status_ = statusOf(date, input.staleDays);
   const raw = input.positions
     .filter((p) => !p.quantity.isZero())
     .map((p) => {
-      const status = pricingStatus(p.price?.date ?? null, date, input.staleDays);
+      const status = status_(p.price?.date ?? null);
       const marketValue = p.price ? p.quantity.times(p.price.value) : p.costBasis;
       const fxRate = rateOf(p.currency);
       const unrealizedPnl = marketValue.minus(p.costBasis);
@@ -135,6 +147,8 @@ export function valuePortfolio(input: ValuationInput): ValuationResult {
   const positionsValue = sum(raw.map((h) => h.marketValueBase));
   const cashValue = sum(cashRaw.map((c) => c.balanceBase));
   const nav = positionsValue.plus(cashValue);
+  // One division, then products: 40 significant digits keep the 10-place weights exact.
+  const invNav = nav.isZero() ? ZERO : new (nav.constructor as typeof Decimal)(1).div(nav);
 
   const holdings: HoldingValue[] = raw
     .map(({ p, status, marketValue, fxRate, marketValueBase, unrealizedPnl, unrealizedPnlBase }) => ({
@@ -154,7 +168,7 @@ export function valuePortfolio(input: ValuationInput): ValuationResult {
       costBasis: round(p.costBasis),
       unrealizedPnl: round(unrealizedPnl),
       unrealizedPnlBase: round(unrealizedPnlBase),
-      weight: nav.isZero() ? ZERO : round(marketValueBase.div(nav)),
+      weight: round(marketValueBase.times(invNav)),
       pricingStatus: status,
     }))
     .sort((a, b) => b.marketValueBase.abs().cmp(a.marketValueBase.abs()) || (a.symbol < b.symbol ? -1 : 1));
