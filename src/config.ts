@@ -10,6 +10,8 @@ export interface Config {
   seedDemo: boolean;
   marketSimulator: boolean;
   marketSimulatorIntervalMs: number;
+  /** Simulated executions of open orders at the latest prices (src/services/paper-broker.ts). */
+  paperBroker: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
@@ -44,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo,
     marketSimulator: flag(env.MARKET_SIMULATOR, seedDemo),
     marketSimulatorIntervalMs: Math.max(100, int('MARKET_SIMULATOR_INTERVAL_MS', env.MARKET_SIMULATOR_INTERVAL_MS, 5000)),
+    paperBroker: flag(env.PAPER_BROKER, seedDemo),
     logLevel: level,
     maxBodyBytes: int('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 1024 * 1024),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000),

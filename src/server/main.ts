@@ -6,6 +6,7 @@ import { DEMO_API_KEY, DEMO_USER } from '../db/demo-data';
 import { createApp } from './app';
 import { seedDemo } from './demo';
 import { startMarketSimulator } from './simulator';
+import { PaperBroker } from '../services/paper-broker';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
@@ -25,6 +26,7 @@ async function main() {
   }
   if (config.seedDemo) await seedDemo(app.services, async () => (await db.prisma.security.count()) === 0, log);
   const stopSimulator = config.marketSimulator ? await demoMarket(app.services, db, log, config.marketSimulatorIntervalMs) : () => undefined;
+  const stopBroker = config.paperBroker ? new PaperBroker(db.prisma, app.bus, app.services.trading, log).start() : () => undefined;
 
   const port = await app.listen(config.port);
   log.info({ port, engine: db.engine, dataDir: db.engine === 'pglite' ? config.dataDir : undefined, ms: Date.now() - bootStarted }, 'listening');
@@ -40,6 +42,7 @@ async function main() {
       process.exit(1);
     }, config.shutdownTimeoutMs + 5000).unref();
     stopSimulator();
+    stopBroker();
     await app.stop();
     await db.close();
     clearTimeout(force);
