@@ -202,6 +202,11 @@ export class LedgerService {
 
   /** recordTransaction: idempotent on (portfolio, externalId). */
   async record(ctx: ServiceContext, input: TransactionInput): Promise<TransactionRow> {
+    return (await this.recordDetailed(ctx, input)).transaction;
+  }
+
+  /** record, saying whether the externalId had already been booked (nothing written then). */
+  async recordDetailed(ctx: ServiceContext, input: TransactionInput): Promise<{ transaction: TransactionRow; replayed: boolean }> {
     const booking = await this.normalize(this.db, input);
     try {
       return await inTransaction(this.db, ctx, async (tx, afterCommit) => {
@@ -211,7 +216,7 @@ export class LedgerService {
             where: { portfolioId_externalId: { portfolioId: portfolio.id, externalId: booking.externalId } },
             include: withSymbol,
           });
-          if (existing) return this.replay(existing, booking);
+          if (existing) return { transaction: this.replay(existing, booking), replayed: true };
         }
         const booked = await this.book(tx, portfolio, booking, afterCommit);
         const transaction = await tx.transaction.findUniqueOrThrow({ where: { id: booked.transactionId }, include: withSymbol });
@@ -222,7 +227,7 @@ export class LedgerService {
           portfolioId: portfolio.id,
           after: { ...transaction, security: undefined, symbol: booking.security?.symbol ?? null, lotsOpened: booked.lotsOpened, lotsChanged: booked.lotsChanged, realizedGains: booked.realizedGains },
         });
-        return transaction;
+        return { transaction, replayed: false };
       });
     } catch (err) {
       // Two first bookings of one externalId raced past the lookup: the loser replays the winner.
@@ -231,7 +236,7 @@ export class LedgerService {
           where: { portfolioId_externalId: { portfolioId: input.portfolioId, externalId: booking.externalId } },
           include: withSymbol,
         });
-        if (existing) return this.replay(existing, booking);
+        if (existing) return { transaction: this.replay(existing, booking), replayed: true };
       }
       throw err;
     }
