@@ -11,6 +11,8 @@ export interface Database {
   engine: Engine;
   /** The same adapter factory Prisma uses, handed to the schema engine for migrations. */
   adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  /** The embedded engine itself, on PGlite. */
+  pglite?: PGlite;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,8 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Connection pool size on PostgreSQL. */
   poolSize?: number;
+  /** PGlite only: start from this dump (`dumpDataDir`) instead of an empty cluster. */
+  loadDataDir?: Blob;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -29,7 +33,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const prisma = new PrismaClient({ adapter: adapterFactory });
     return { prisma, engine: 'postgres', adapterFactory, close: () => prisma.$disconnect() };
   }
-  const pglite = new PGlite(options.dataDir ?? 'memory://');
+  const pglite = new PGlite(options.dataDir ?? 'memory://', options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   await pglite.waitReady;
   const adapterFactory = wholeScripts(new PrismaPGlite(pglite));
   const prisma = new PrismaClient({ adapter: adapterFactory });
@@ -37,6 +41,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     prisma,
     engine: 'pglite',
     adapterFactory,
+    pglite,
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();

@@ -66,7 +66,9 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
      */
     close: async (graceMs: number) => {
       const disposed = graphqlWs.dispose();
-      await Promise.race([disposed, new Promise((resolve) => setTimeout(resolve, graceMs))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([disposed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
       for (const socket of wss.clients) socket.terminate();
       await disposed;
     },

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { openDatabase, type Database, type Engine } from '../../src/db/client';
 import { applyMigrations } from '../../src/db/migrate';
@@ -22,12 +23,14 @@ function withDatabase(url: string, name: string): string {
 
 /**
  * A fresh, migrated database per test file: in-memory PGlite, or a new database on the
- * PostgreSQL server that is dropped afterwards. Nothing is shared between files.
+ * PostgreSQL server that is dropped afterwards. Nothing is shared between files. Both are
+ * copies of a template that global-setup migrated once for the run.
  */
 export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
   if (engine === 'pglite') {
-    const db = await openDatabase({ dataDir: 'memory://' });
-    await applyMigrations(db);
+    const template = process.env.FOLIOGRAPH_TEST_PGLITE_TEMPLATE;
+    const db = await openDatabase({ dataDir: 'memory://', loadDataDir: template ? new Blob([readFileSync(template)]) : undefined });
+    if (!template) await applyMigrations(db);
     return { ...db, drop: () => db.close() };
   }
   const admin = process.env.FOLIOGRAPH_TEST_PG;
@@ -42,10 +45,11 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
       await client.end();
     }
   };
-  await exec(`CREATE DATABASE ${name}`);
+  const template = process.env.FOLIOGRAPH_TEST_PG_TEMPLATE;
+  await exec(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
   const url = withDatabase(admin, name);
   const db = await openDatabase({ url, poolSize: 20 });
-  await applyMigrations(db);
+  if (!template) await applyMigrations(db);
   return {
     ...db,
     url,
