@@ -3,7 +3,7 @@
 // engine itself (slow, and its WebAssembly runtime keeps timers that hold jest open).
 // Prints one JSON line: { pglite: <dump path>, postgres: <template database name> | null }.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -26,7 +26,9 @@ async function pgliteTemplate(hash: string): Promise<string> {
   if (existsSync(file)) return file;
   const db = await openDatabase({ dataDir: 'memory://' });
   await applyMigrations(db);
-  writeFileSync(file, await dumpOf(db));
+  // Renamed only once complete, like the PostgreSQL template.
+  writeFileSync(`${file}.${process.pid}`, await dumpOf(db));
+  renameSync(`${file}.${process.pid}`, file);
   await db.close();
   return file;
 }
