@@ -2,6 +2,7 @@ import type { Logger } from '../logger';
 import type { ServiceContext, Services } from '../services';
 import { D } from '../domain/decimal';
 import { DEMO_API_KEY, DEMO_SECURITIES, DEMO_USER, businessDays, demoFxRates, demoPriceBars } from '../db/demo-data';
+import { seedDemoLedger } from './demo-ledger';
 
 /**
  * Loads the demo dataset through the services (never raw SQL), so it obeys every rule a
@@ -27,6 +28,8 @@ export async function seedDemo(services: Services, isEmpty: () => Promise<boolea
 
   await services.portfolios.create(ctx, { name: 'Global Growth', baseCurrency: 'USD', costBasisMethod: 'FIFO' });
   await services.portfolios.create(ctx, { name: 'Euro Income', baseCurrency: 'EUR', costBasisMethod: 'HIFO' });
+  const ledger = await seedDemoLedger(services, ctx, days, demoPriceBars(days));
+  log.info(ledger, 'demo trading history booked');
   log.info({ securities: DEMO_SECURITIES.length, priceBars: prices.accepted, fxRates: fx.accepted, ms: Date.now() - started }, 'demo data loaded');
   return true;
 }
