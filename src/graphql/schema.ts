@@ -7,6 +7,7 @@ import type { Resolvers } from '../generated/graphql';
 import { DateScalar, DateTimeScalar, DecimalScalar } from './scalars';
 import { toGraphQLError } from './errors';
 import { Query } from './resolvers/query';
+import { HardeningMutation } from './resolvers/hardening';
 import { Mutation } from './resolvers/mutation';
 import { Fill, LedgerMutation, LedgerPortfolio, Lot, RealizedGain, Transaction } from './resolvers/ledger';
 import { Order, TradingMutation, TradingPortfolio, TradingQuery } from './resolvers/trading';
@@ -20,7 +21,7 @@ const resolvers: Resolvers = {
   Date: DateScalar,
   DateTime: DateTimeScalar,
   Query: { ...Query, ...TradingQuery, ...MarketDataQuery },
-  Mutation: { ...Mutation, ...LedgerMutation, ...TradingMutation, ...MarketDataMutation },
+  Mutation: { ...Mutation, ...HardeningMutation, ...LedgerMutation, ...TradingMutation, ...MarketDataMutation },
   Portfolio: { ...Portfolio, ...LedgerPortfolio, ...TradingPortfolio, ...ValuationPortfolio },
   Transaction,
   Lot,
@@ -37,11 +38,13 @@ const resolvers: Resolvers = {
 function codedErrors(schema: GraphQLSchema): GraphQLSchema {
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field) => {
-      const resolve = field.resolve ?? defaultFieldResolver;
+      // Default resolvers only read properties: they have no DomainError to translate, and
+      // leaving them alone keeps a 1,000-holding valuation's ~9,000 leaf fields unwrapped.
+      const resolve = field.resolve;
+      if (!resolve || resolve === defaultFieldResolver) return field;
       return {
         ...field,
-        // Synchronous results stay synchronous: an async wrapper would make every leaf
-        // field a promise (a 1,000-holding valuation has ~9,000 of them).
+        // Synchronous results stay synchronous: an async wrapper would make every field a promise.
         resolve: (source, args, context, info) => {
           try {
             const result = resolve(source, args, context, info);
