@@ -5,6 +5,9 @@ export type Handler<T extends DomainEventType> = (event: EventOf<T>) => void;
 export interface EventBus {
   publish(event: DomainEvent): void;
   subscribe<T extends DomainEventType>(type: T, handler: Handler<T>): () => void;
+  /** Cross-process buses: whether fan-out currently works (readiness reports it). */
+  status?(): 'ok' | 'degraded';
+  close?(): Promise<void>;
 }
 
 /**

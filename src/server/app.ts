@@ -9,7 +9,8 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { createServices, type RequestMeta, type Services } from '../services';
-import { LocalEventBus, type EventBus } from '../events/bus';
+import type { EventBus } from '../events/bus';
+import { createEventBus } from '../events/redis-bus';
 import { buildSchema } from '../graphql/schema';
 import { createLoaders, type GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
@@ -55,8 +56,10 @@ function operationLogging(log: Logger, metrics: Metrics): ApolloServerPlugin<Gra
 }
 
 export async function createApp({ config, db, log }: { config: Config; db: Database; log: Logger }): Promise<App> {
-  const bus = new LocalEventBus((err, event) => log.error({ err, event: event.type }, 'event handler failed'));
-  const services = createServices(db.prisma, bus);
+  const bus = await createEventBus(config.redisUrl, log);
+  const services = createServices(db.prisma, bus, {
+    identity: { sessionTtlMinutes: config.sessionTtlMinutes, loginMaxAttempts: config.loginMaxAttempts, loginLockoutMinutes: config.loginLockoutMinutes },
+  });
   const schema = buildSchema();
   const metrics = createMetrics();
   const app = express();
@@ -104,7 +107,9 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
     }
     try {
       await withTimeout(db.prisma.$queryRaw`SELECT 1`, 2000);
-      res.json({ status: 'ready', database: 'ok', engine: db.engine });
+      // Redis down is degraded, not unready: this process still serves queries, writes and
+      // its own subscribers; only fan-out to other processes waits for Redis to return.
+      res.json({ status: 'ready', database: 'ok', engine: db.engine, ...(bus.status ? { redis: bus.status() } : {}) });
     } catch (err) {
       log.warn({ err }, 'readiness: database did not answer');
       res.status(503).json({ status: 'unavailable', database: 'down' });
@@ -156,6 +161,7 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
       // Sockets first: the HTTP drain would otherwise end their TCP connections under them.
       await ws.close(Math.min(2000, config.shutdownTimeoutMs));
       await apollo.stop();
+      await bus.close?.();
     },
   };
 }
