@@ -18,6 +18,10 @@ export interface Config {
   /** A price older than this many calendar days before the valuation date is flagged STALE. */
   stalePriceDays: number;
   production: boolean;
+  /** Sign-in (src/services/identity.ts): session lifetime and lockout after repeated failures. */
+  sessionTtlMinutes: number;
+  loginMaxAttempts: number;
+  loginLockoutMinutes: number;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -52,5 +56,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000),
     stalePriceDays: int('STALE_PRICE_DAYS', env.STALE_PRICE_DAYS, 5),
     production: env.NODE_ENV === 'production',
+    sessionTtlMinutes: Math.max(1, int('SESSION_TTL_MINUTES', env.SESSION_TTL_MINUTES, 60)),
+    loginMaxAttempts: Math.max(1, int('LOGIN_MAX_ATTEMPTS', env.LOGIN_MAX_ATTEMPTS, 5)),
+    loginLockoutMinutes: Math.max(1, int('LOGIN_LOCKOUT_MINUTES', env.LOGIN_LOCKOUT_MINUTES, 15)),
   };
 }

@@ -8,7 +8,9 @@ export type DomainEvent =
   | { type: 'order.updated'; portfolioId: string; orderId: string; status: string }
   | { type: 'prices.ingested'; prices: { securityId: string; symbol: string; price: string; ts: string }[] }
   | { type: 'fx.ingested'; rates: { base: string; quote: string; date: string; rate: string }[] }
-  | { type: 'alert.triggered'; portfolioId: string; alertEventId: string };
+  | { type: 'alert.triggered'; portfolioId: string; alertEventId: string }
+  /** An API key revoked or a session ended: open sockets using it are closed at once. */
+  | { type: 'credential.revoked'; apiKeyId?: string; sessionId?: string };
 
 export type DomainEventType = DomainEvent['type'];
 export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;

@@ -5,6 +5,8 @@ export interface Actor {
   userId: string;
   role: Role;
   apiKeyId: string | null;
+  /** Set when the credential is a session token from `login` (then apiKeyId is null). */
+  sessionId?: string | null;
 }
 
 /** Where the request came from, recorded in audit and security events. */

@@ -1,7 +1,7 @@
 import type { Db } from './db';
 import type { EventBus } from '../events/bus';
 import { AuditLogService } from './audit-log';
-import { IdentityService } from './identity';
+import { IdentityService, type IdentityOptions } from './identity';
 import { MarketDataService } from './market-data';
 import { ValuationService } from './valuation';
 import { PortfolioService } from './portfolios';
@@ -12,12 +12,16 @@ import { TradingService } from './trading';
 export type { ServiceContext, Actor, RequestMeta } from './context';
 
 /** The use cases, each bound to one database and the bus they publish on; built once per process. */
-export function createServices(db: Db, bus: EventBus) {
+export interface ServiceOptions {
+  identity?: Partial<IdentityOptions>;
+}
+
+export function createServices(db: Db, bus: EventBus, options: ServiceOptions = {}) {
   const ledger = new LedgerService(db, bus);
   return {
     ledger,
     trading: new TradingService(db, bus, ledger),
-    identity: new IdentityService(db),
+    identity: new IdentityService(db, bus, options.identity),
     portfolios: new PortfolioService(db),
     securities: new SecurityService(db),
     auditLog: new AuditLogService(db),
