@@ -283,7 +283,7 @@ export class LedgerService {
                 ${b.currency}, ${b.splitRatio?.toFixed() ?? null}::numeric, ${b.externalId}, ${b.note}))`,
     ];
     if (b.security && (b.type === 'BUY' || b.type === 'SELL' || b.type === 'SPLIT')) {
-      const lots = options.lots ?? (await this.openLots(tx, portfolio.id, b.security.id));
+      const lots = options.lots ?? (await this.openLots(tx, portfolio.id, b.security.id, b.type));
       ctes.push(...this.lotChanges(portfolio, b, b.security, id, lots, result));
     }
     if (!amount.isZero()) {
@@ -309,11 +309,17 @@ export class LedgerService {
     return result;
   }
 
-  /** Open lots of one security, oldest first, then in booking order: the order the lot engine breaks ties in. */
-  async openLots(tx: Tx, portfolioId: string, securityId: string): Promise<Lot[]> {
+  /**
+   * Open lots of one security, oldest first, then in booking order: the order the lot
+   * engine breaks ties in. A BUY only ever touches short lots (it covers them) and a SELL
+   * only long ones, so only those are read; a SPLIT reads both.
+   */
+  async openLots(tx: Tx, portfolioId: string, securityId: string, type: TransactionType): Promise<Lot[]> {
+    const sign = type === 'BUY' ? -1 : type === 'SELL' ? 1 : 0;
     const rows = await tx.$queryRaw<{ id: string; q0: string; q: string; c: string; d: string }[]>`
       SELECT id, qty_original::text AS q0, qty_open::text AS q, cost_basis::text AS c, acquired_on::text AS d
       FROM lots WHERE portfolio_id = ${portfolioId}::uuid AND security_id = ${securityId}::uuid AND closed_on IS NULL
+        AND (${sign}::int = 0 OR sign(qty_open) = ${sign}::int)
       ORDER BY acquired_on, created_at, id`;
     return rows.map((r) => ({ id: r.id, qtyOriginal: new D(r.q0), qtyOpen: new D(r.q), costBasis: new D(r.c), acquiredOn: r.d }));
   }

@@ -196,7 +196,9 @@ export class TradingService {
                  (SELECT coalesce(json_agg(json_build_object('q', f.quantity::text, 'p', f.price::text)), '[]') FROM fills f WHERE f.order_id = o.id) AS fills,
                  (SELECT coalesce(json_agg(json_build_object('id', l.id, 'q0', l.qty_original::text, 'q', l.qty_open::text, 'c', l.cost_basis::text, 'd', l.acquired_on::text)
                                            ORDER BY l.acquired_on, l.created_at, l.id), '[]')
-                    FROM lots l WHERE l.portfolio_id = o.portfolio_id AND l.security_id = o.security_id AND l.closed_on IS NULL) AS lots
+                    FROM lots l WHERE l.portfolio_id = o.portfolio_id AND l.security_id = o.security_id AND l.closed_on IS NULL
+                      -- a BUY covers short lots only, a SELL relieves long lots only
+                      AND sign(l.qty_open) = CASE WHEN o.side = 'BUY' THEN -1 ELSE 1 END) AS lots
           FROM orders o JOIN securities s ON s.id = o.security_id
           WHERE o.id = ${input.orderId}::uuid FOR UPDATE OF o`;
         const order = rows[0]!;
