@@ -7,7 +7,7 @@ import type { Resolvers } from '../generated/graphql';
 import { DateScalar, DateTimeScalar, DecimalScalar } from './scalars';
 import { toGraphQLError } from './errors';
 import { Query } from './resolvers/query';
-import { HardeningMutation } from './resolvers/hardening';
+import { HardeningMutation, SharingPortfolio } from './resolvers/hardening';
 import { Mutation } from './resolvers/mutation';
 import { Fill, LedgerMutation, LedgerPortfolio, Lot, RealizedGain, Transaction } from './resolvers/ledger';
 import { Order, TradingMutation, TradingPortfolio, TradingQuery } from './resolvers/trading';
@@ -22,7 +22,7 @@ const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   Query: { ...Query, ...TradingQuery, ...MarketDataQuery },
   Mutation: { ...Mutation, ...HardeningMutation, ...LedgerMutation, ...TradingMutation, ...MarketDataMutation },
-  Portfolio: { ...Portfolio, ...LedgerPortfolio, ...TradingPortfolio, ...ValuationPortfolio },
+  Portfolio: { ...Portfolio, ...SharingPortfolio, ...LedgerPortfolio, ...TradingPortfolio, ...ValuationPortfolio },
   Transaction,
   Lot,
   RealizedGain,

@@ -2,6 +2,7 @@ import type { Db } from './db';
 import type { EventBus } from '../events/bus';
 import { AuditLogService } from './audit-log';
 import { IdentityService, type IdentityOptions } from './identity';
+import { SharingService } from './sharing';
 import { MarketDataService } from './market-data';
 import { ValuationService } from './valuation';
 import { PortfolioService } from './portfolios';
@@ -22,6 +23,7 @@ export function createServices(db: Db, bus: EventBus, options: ServiceOptions = 
     ledger,
     trading: new TradingService(db, bus, ledger),
     identity: new IdentityService(db, bus, options.identity),
+    sharing: new SharingService(db),
     portfolios: new PortfolioService(db),
     securities: new SecurityService(db),
     auditLog: new AuditLogService(db),
