@@ -9,6 +9,8 @@ export type DomainEvent =
   | { type: 'prices.ingested'; prices: { securityId: string; symbol: string; price: string; ts: string }[] }
   | { type: 'fx.ingested'; rates: { base: string; quote: string; date: string; rate: string }[] }
   | { type: 'alert.triggered'; portfolioId: string; alertEventId: string }
+  /** An alert rule was created or changed: the alert engine (re)loads it. */
+  | { type: 'alert.rules.changed'; portfolioId: string; ruleId: string }
   /** An API key revoked or a session ended: open sockets using it are closed at once. */
   | { type: 'credential.revoked'; apiKeyId?: string; sessionId?: string };
 

@@ -9,6 +9,8 @@ import { PortfolioService } from './portfolios';
 import { SecurityService } from './securities';
 import { LedgerService } from './ledger';
 import { TradingService } from './trading';
+import { AlertService } from './alerts';
+import { LiveService } from './live';
 
 export type { ServiceContext, Actor, RequestMeta } from './context';
 
@@ -19,6 +21,7 @@ export interface ServiceOptions {
 
 export function createServices(db: Db, bus: EventBus, options: ServiceOptions = {}) {
   const ledger = new LedgerService(db, bus);
+  const valuation = new ValuationService(db, bus);
   return {
     ledger,
     trading: new TradingService(db, bus, ledger),
@@ -28,7 +31,9 @@ export function createServices(db: Db, bus: EventBus, options: ServiceOptions = 
     securities: new SecurityService(db),
     auditLog: new AuditLogService(db),
     marketData: new MarketDataService(db, bus),
-    valuation: new ValuationService(db, bus),
+    valuation,
+    alerts: new AlertService(db, bus),
+    live: new LiveService(db, valuation),
   };
 }
 

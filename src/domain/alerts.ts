@@ -1,0 +1,91 @@
+import type Decimal from 'decimal.js';
+
+/**
+ * Alert rules on plain data (API.md, AlertType). A rule is *active* while its condition
+ * holds; it fires on the edge from inactive to active, and again only after it has cleared,
+ * and never twice within its cooldown. Thresholds: prices and NAVs in their own currency,
+ * percentages as fractions (5% is 0.05).
+ */
+
+export type AlertType = 'PRICE_ABOVE' | 'PRICE_BELOW' | 'NAV_BELOW' | 'NAV_ABOVE' | 'NAV_CHANGE_PCT' | 'DRAWDOWN_PCT' | 'POSITION_WEIGHT_ABOVE';
+
+export interface AlertRuleInput {
+  type: AlertType;
+  threshold: Decimal;
+  securityId: string | null;
+  symbol: string | null;
+}
+
+/** What a rule looks at: the portfolio's live NAV and the prices and weights of what it holds. */
+export interface AlertSnapshot {
+  nav: Decimal;
+  /** NAV the change is measured from (the last stored daily NAV, else the first live one). */
+  referenceNav: Decimal;
+  /** Highest NAV seen (stored series and live). */
+  peakNav: Decimal;
+  price(securityId: string): Decimal | null;
+  weight(securityId: string): Decimal | null;
+}
+
+export interface AlertEvaluation {
+  active: boolean;
+  /** The value compared with the threshold (null when it cannot be computed: no price, zero NAV). */
+  value: Decimal | null;
+}
+
+export function evaluateAlert(rule: AlertRuleInput, s: AlertSnapshot): AlertEvaluation {
+  const t = rule.threshold;
+  switch (rule.type) {
+    case 'PRICE_ABOVE':
+    case 'PRICE_BELOW': {
+      const p = rule.securityId ? s.price(rule.securityId) : null;
+      if (!p) return { active: false, value: null };
+      return { active: rule.type === 'PRICE_ABOVE' ? p.gt(t) : p.lt(t), value: p };
+    }
+    case 'NAV_ABOVE':
+      return { active: s.nav.gt(t), value: s.nav };
+    case 'NAV_BELOW':
+      return { active: s.nav.lt(t), value: s.nav };
+    case 'NAV_CHANGE_PCT': {
+      if (s.referenceNav.isZero()) return { active: false, value: null };
+      const pct = s.nav.minus(s.referenceNav).div(s.referenceNav.abs());
+      return { active: pct.abs().gte(t.abs()), value: pct.toDecimalPlaces(10) };
+    }
+    case 'DRAWDOWN_PCT': {
+      if (!s.peakNav.gt(0)) return { active: false, value: null };
+      const dd = s.peakNav.minus(s.nav).div(s.peakNav);
+      return { active: dd.gte(t), value: dd.toDecimalPlaces(10) };
+    }
+    case 'POSITION_WEIGHT_ABOVE': {
+      const w = rule.securityId ? s.weight(rule.securityId) : null;
+      if (!w) return { active: false, value: null };
+      return { active: w.gt(t), value: w.toDecimalPlaces(10) };
+    }
+  }
+}
+
+/** Whether a rule that just became active may fire now. */
+export function mayFire(lastFiredAt: number | null, cooldownSeconds: number, now: number): boolean {
+  return lastFiredAt === null || now - lastFiredAt >= cooldownSeconds * 1000;
+}
+
+export function alertMessage(rule: AlertRuleInput, value: Decimal): string {
+  const v = value.toFixed();
+  const t = rule.threshold.toFixed();
+  switch (rule.type) {
+    case 'PRICE_ABOVE':
+      return `${rule.symbol} at ${v} is above ${t}`;
+    case 'PRICE_BELOW':
+      return `${rule.symbol} at ${v} is below ${t}`;
+    case 'NAV_ABOVE':
+      return `NAV ${v} is above ${t}`;
+    case 'NAV_BELOW':
+      return `NAV ${v} is below ${t}`;
+    case 'NAV_CHANGE_PCT':
+      return `NAV moved ${v} (threshold ${t})`;
+    case 'DRAWDOWN_PCT':
+      return `drawdown ${v} from peak reaches ${t}`;
+    case 'POSITION_WEIGHT_ABOVE':
+      return `${rule.symbol} weighs ${v}, above ${t}`;
+  }
+}

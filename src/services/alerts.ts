@@ -1,0 +1,189 @@
+import type { AlertEvent, AlertRule, AlertType, Portfolio } from '../generated/prisma/client';
+import type Decimal from 'decimal.js';
+import { DomainError } from '../domain/errors';
+import type { EventBus } from '../events/bus';
+import type { Db } from './db';
+import type { ServiceContext } from './context';
+import { findReadablePortfolio, getReadablePortfolio, getWritablePortfolio, readableWhere, requireActor } from './access';
+import { writeAudit } from './audit';
+import { inTransaction } from './transaction';
+import { paginate, type Page, type PageArgs } from './pagination';
+import { badInput, isUuid, symbol as validSymbol } from './validate';
+
+export interface AlertRuleInput {
+  portfolioId: string;
+  type: AlertType;
+  threshold: Decimal;
+  symbol?: string | null;
+  cooldownSeconds?: number | null;
+  webhookUrl?: string | null;
+}
+
+export type AlertRuleRow = AlertRule & { security: { symbol: string } | null };
+
+export interface ActiveRule {
+  id: string;
+  portfolioId: string;
+  type: AlertType;
+  threshold: string;
+  securityId: string | null;
+  symbol: string | null;
+  cooldownSeconds: number;
+  triggered: boolean;
+  lastTriggeredAt: Date | null;
+}
+
+const SYMBOL_RULES: ReadonlySet<AlertType> = new Set(['PRICE_ABOVE', 'PRICE_BELOW', 'POSITION_WEIGHT_ABOVE']);
+const MAX_RULES_PER_PORTFOLIO = 100;
+
+/**
+ * Alert rules and their firings. A firing is one row of alert_events whose dedupe_key names
+ * the rule and the event that made it true: every server process evaluating the same event
+ * computes the same key, and the unique index lets exactly one insert win.
+ */
+export class AlertService {
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+  ) {}
+
+  async createRule(ctx: ServiceContext, input: AlertRuleInput): Promise<AlertRuleRow> {
+    if (!input.threshold.isFinite()) throw badInput('threshold must be a finite decimal');
+    const cooldown = input.cooldownSeconds ?? 0;
+    if (!Number.isInteger(cooldown) || cooldown < 0 || cooldown > 30 * 86400) throw badInput('cooldownSeconds must be an integer from 0 to 2592000');
+    if (input.webhookUrl != null) {
+      let u: URL | null = null;
+      try {
+        u = new URL(input.webhookUrl);
+      } catch {
+        /* reported below */
+      }
+      if (!u || !['http:', 'https:'].includes(u.protocol) || input.webhookUrl.length > 2000) throw badInput('webhookUrl must be an http(s) URL');
+    }
+    if (SYMBOL_RULES.has(input.type) && !input.symbol) throw badInput(`${input.type} needs a symbol`);
+    if (['NAV_CHANGE_PCT', 'DRAWDOWN_PCT', 'POSITION_WEIGHT_ABOVE'].includes(input.type) && (input.threshold.lte(0) || input.threshold.gt(1000)))
+      throw badInput(`${input.type} takes a positive fraction as threshold (5% is 0.05)`);
+    return inTransaction(this.db, ctx, async (tx, afterCommit) => {
+      const portfolio = await getWritablePortfolio(tx, ctx, input.portfolioId);
+      let securityId: string | null = null;
+      if (input.symbol) {
+        const sec = await tx.security.findUnique({ where: { symbol: validSymbol(input.symbol).toUpperCase() } });
+        if (!sec) throw badInput(`unknown symbol ${input.symbol}`);
+        securityId = sec.id;
+      }
+      if ((await tx.alertRule.count({ where: { portfolioId: portfolio.id, isActive: true } })) >= MAX_RULES_PER_PORTFOLIO)
+        throw badInput(`at most ${MAX_RULES_PER_PORTFOLIO} active alert rules per portfolio`);
+      const rule = await tx.alertRule.create({
+        data: { portfolioId: portfolio.id, type: input.type, threshold: input.threshold.toFixed(), securityId, cooldownSeconds: cooldown, webhookUrl: input.webhookUrl ?? null },
+        include: { security: { select: { symbol: true } } },
+      });
+      await writeAudit(tx, ctx, { action: 'alertRule.create', entityType: 'AlertRule', entityId: rule.id, portfolioId: portfolio.id, after: rule });
+      afterCommit(() => this.bus.publish({ type: 'alert.rules.changed', portfolioId: portfolio.id, ruleId: rule.id }));
+      return rule;
+    });
+  }
+
+  async acknowledge(ctx: ServiceContext, id: string): Promise<AlertEvent> {
+    const actor = requireActor(ctx);
+    if (!isUuid(id)) throw new DomainError('NOT_FOUND', `alert event ${id} not found`);
+    return inTransaction(this.db, ctx, async (tx) => {
+      const event = await tx.alertEvent.findUnique({ where: { id } });
+      if (!event) throw new DomainError('NOT_FOUND', `alert event ${id} not found`);
+      await getReadablePortfolio(tx, ctx, event.portfolioId).catch(() => {
+        throw new DomainError('NOT_FOUND', `alert event ${id} not found`);
+      });
+      if (event.acknowledgedAt) return event;
+      const updated = await tx.alertEvent.update({ where: { id }, data: { acknowledgedAt: new Date(), acknowledgedBy: actor.userId } });
+      await writeAudit(tx, ctx, { action: 'alertEvent.acknowledge', entityType: 'AlertEvent', entityId: id, portfolioId: event.portfolioId, before: event, after: updated });
+      return updated;
+    });
+  }
+
+  /** Rules of a portfolio the caller was allowed to read. */
+  rulesOf(portfolio: Pick<Portfolio, 'id'>): Promise<AlertRuleRow[]> {
+    return this.db.alertRule.findMany({ where: { portfolioId: portfolio.id }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], include: { security: { select: { symbol: true } } } });
+  }
+
+  /** Firings, oldest first, so that `after: <last cursor seen>` returns what a client missed. */
+  eventsOf(portfolio: Pick<Portfolio, 'id'>, args: PageArgs): Promise<Page<AlertEvent>> {
+    const where = { portfolioId: portfolio.id };
+    return paginate(
+      args,
+      (e) => e.id,
+      async (after, take) => {
+        if (after && !isUuid(after)) throw badInput('after is not a cursor from this API');
+        return this.db.alertEvent.findMany({ where, orderBy: [{ triggeredAt: 'asc' }, { id: 'asc' }], take, ...(after ? { cursor: { id: after }, skip: 1 } : {}) });
+      },
+      () => this.db.alertEvent.count({ where }),
+    );
+  }
+
+  /** One firing, when the caller may read its portfolio (subscriptions re-check per event). */
+  async event(ctx: ServiceContext, id: string): Promise<AlertEvent | null> {
+    const actor = requireActor(ctx);
+    return this.db.alertEvent.findFirst({ where: { id, portfolio: readableWhere(actor) } });
+  }
+
+  /** The portfolio for a subscription: NOT_FOUND for unknown and foreign alike (the latter recorded). */
+  async readablePortfolio(ctx: ServiceContext, id: string): Promise<Portfolio> {
+    const p = await findReadablePortfolio(this.db, ctx, id);
+    if (!p) throw new DomainError('NOT_FOUND', `portfolio ${id} not found`);
+    return p;
+  }
+
+  /** Ids of every portfolio the actor may read (alertTriggered without a portfolio). */
+  async readablePortfolioIds(ctx: ServiceContext): Promise<Set<string>> {
+    const rows = await this.db.portfolio.findMany({ where: readableWhere(requireActor(ctx)), select: { id: true } });
+    return new Set(rows.map((r) => r.id));
+  }
+
+  // ------------------------------------------------------------------ for the alert engine
+
+  async activeRules(where: { portfolioId?: string; ruleId?: string } = {}): Promise<ActiveRule[]> {
+    const rows = await this.db.alertRule.findMany({
+      where: { isActive: true, ...(where.portfolioId ? { portfolioId: where.portfolioId } : {}), ...(where.ruleId ? { id: where.ruleId } : {}) },
+      include: { security: { select: { symbol: true } } },
+    });
+    return rows.map((r) => ({
+      id: r.id,
+      portfolioId: r.portfolioId,
+      type: r.type,
+      threshold: r.threshold.toFixed(),
+      securityId: r.securityId,
+      symbol: r.security?.symbol ?? null,
+      cooldownSeconds: r.cooldownSeconds,
+      triggered: r.triggered,
+      lastTriggeredAt: r.lastTriggeredAt,
+    }));
+  }
+
+  /**
+   * Persists one firing; a second process (or a replay) with the same dedupe key inserts
+   * nothing. Publishes `alert.triggered` after commit only when this call wrote the row.
+   */
+  async recordFiring(f: { ruleId: string; portfolioId: string; type: AlertType; value: string; message: string; dedupeKey: string; at: Date }): Promise<string | null> {
+    const system: ServiceContext = { actor: null, meta: { requestId: `alert:${f.dedupeKey}` } };
+    return inTransaction(this.db, system, async (tx, afterCommit) => {
+      const [row] = await tx.$queryRaw<{ id: string }[]>`
+        INSERT INTO alert_events (rule_id, portfolio_id, type, value, message, dedupe_key, triggered_at)
+        SELECT ${f.ruleId}::uuid, ${f.portfolioId}::uuid, ${f.type}::"AlertType", ${f.value}::numeric, ${f.message}, ${f.dedupeKey}, ${f.at}
+        WHERE EXISTS (SELECT 1 FROM alert_rules WHERE id = ${f.ruleId}::uuid AND is_active)
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING id::text AS id`;
+      if (!row) return null;
+      await tx.$executeRaw`UPDATE alert_rules SET triggered = true, last_triggered_at = ${f.at} WHERE id = ${f.ruleId}::uuid`;
+      await writeAudit(tx, system, { action: 'alert.trigger', entityType: 'AlertEvent', entityId: row.id, portfolioId: f.portfolioId, after: { ruleId: f.ruleId, value: f.value, dedupeKey: f.dedupeKey } });
+      afterCommit(() => this.bus.publish({ type: 'alert.triggered', portfolioId: f.portfolioId, alertEventId: row.id }));
+      return row.id;
+    });
+  }
+
+  /** The rule's condition no longer holds: it may fire again. */
+  async markCleared(ruleId: string): Promise<void> {
+    await this.db.$executeRaw`UPDATE alert_rules SET triggered = false WHERE id = ${ruleId}::uuid AND triggered`;
+  }
+
+  async eventById(id: string): Promise<AlertEvent | null> {
+    return this.db.alertEvent.findUnique({ where: { id } });
+  }
+}
