@@ -77,6 +77,16 @@ export function volumeWeightedPrice(fills: readonly { quantity: D; price: D }[])
   return qty.isZero() ? null : value.div(qty).toDecimalPlaces(MONEY_DP);
 }
 
+/**
+ * The same VWAP from running totals, Σ(qty × price) and Σ qty, plus one more fill: what a
+ * fill needs without reading every earlier fill. null when no quantity.
+ *   totals 300 for 30, then 70 @ 11 → (300 + 770) / 100 = 10.7
+ */
+export function volumeWeightedPriceAfter(totalValue: D, totalQuantity: D, fill: { quantity: D; price: D }): D | null {
+  const qty = totalQuantity.plus(fill.quantity);
+  return qty.isZero() ? null : totalValue.plus(fill.quantity.times(fill.price)).div(qty).toDecimalPlaces(MONEY_DP);
+}
+
 export type OrderSide = 'BUY' | 'SELL';
 export type OrderType = 'MARKET' | 'LIMIT' | 'STOP' | 'STOP_LIMIT';
 export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELLED' | 'REJECTED';

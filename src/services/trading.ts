@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Prisma, type Fill, type Order, type OrderStatus, type OrderType, type Portfolio, type Security, type TimeInForce } from '../generated/prisma/client';
 import { D, ZERO } from '../domain/decimal';
 import { DomainError } from '../domain/errors';
-import { fillPriceProblem, OPEN_ORDER_STATUSES, orderPriceProblem, volumeWeightedPrice, type OrderSide } from '../domain/ledger';
+import { fillPriceProblem, OPEN_ORDER_STATUSES, orderPriceProblem, volumeWeightedPriceAfter, type OrderSide } from '../domain/ledger';
 import { scaleProblem } from '../domain/market';
 import type { EventBus } from '../events/bus';
 import type { Db, Tx } from './db';
@@ -48,7 +48,8 @@ interface FillTarget {
   symbol: string;
   currency: string;
   existingFill: string | null;
-  fills: { q: string; p: string }[];
+  /** Σ quantity × price of the order's fills so far, exact (NUMERIC). */
+  filledValue: string;
   lots: { id: string; q0: string; q: string; c: string; d: string }[];
 }
 
@@ -193,7 +194,7 @@ export class TradingService {
           SELECT o.id, o.status::text AS status, o.side::text AS side, o.quantity::text AS quantity, o.filled_qty::text AS filled, o.limit_price::text AS limit,
                  s.id AS "securityId", s.symbol, s.currency,
                  (SELECT f.id FROM fills f WHERE f.external_id = ${externalId}) AS "existingFill",
-                 (SELECT coalesce(json_agg(json_build_object('q', f.quantity::text, 'p', f.price::text)), '[]') FROM fills f WHERE f.order_id = o.id) AS fills,
+                 (SELECT coalesce(sum(f.quantity * f.price), 0)::text FROM fills f WHERE f.order_id = o.id) AS "filledValue",
                  (SELECT coalesce(json_agg(json_build_object('id', l.id, 'q0', l.qty_original::text, 'q', l.qty_open::text, 'c', l.cost_basis::text, 'd', l.acquired_on::text)
                                            ORDER BY l.acquired_on, l.created_at, l.id), '[]')
                     FROM lots l WHERE l.portfolio_id = o.portfolio_id AND l.security_id = o.security_id AND l.closed_on IS NULL
@@ -229,7 +230,7 @@ export class TradingService {
           createdAt: new Date(),
         };
         // Exact VWAP over every fill of the order (the stored average is rounded).
-        const avg = volumeWeightedPrice([...order.fills.map((f) => ({ quantity: new D(f.q), price: new D(f.p) })), { quantity, price }])!;
+        const avg = volumeWeightedPriceAfter(new D(order.filledValue), filled, { quantity, price })!;
         const newFilled = filled.plus(quantity);
         const status: OrderStatus = newFilled.eq(total) ? 'FILLED' : 'PARTIALLY_FILLED';
         const security = { id: order.securityId, symbol: order.symbol, currency: order.currency } as Security;

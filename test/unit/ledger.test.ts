@@ -1,5 +1,5 @@
 import { dec } from '../../src/domain/decimal';
-import { cashEffect, fillPriceProblem, grossValue, orderPriceProblem, paperExecutionPrice, volumeWeightedPrice } from '../../src/domain/ledger';
+import { cashEffect, fillPriceProblem, grossValue, orderPriceProblem, paperExecutionPrice, volumeWeightedPrice, volumeWeightedPriceAfter } from '../../src/domain/ledger';
 
 describe('cashEffect (API.md: cash moves with every transaction)', () => {
   it.each([
@@ -32,6 +32,10 @@ describe('volumeWeightedPrice', () => {
     expect(volumeWeightedPrice([{ quantity: dec(1), price: dec(1) }, { quantity: dec(2), price: dec(2) }])!.toFixed()).toBe('1.6666666667');
   });
   it('null without fills', () => expect(volumeWeightedPrice([])).toBeNull());
+  it('from running totals: 300 for 30, then 70 @ 11 → 10.7, the same as from every fill', () => {
+    expect(volumeWeightedPriceAfter(dec(300), dec(30), { quantity: dec(70), price: dec(11) })!.toFixed()).toBe('10.7');
+    expect(volumeWeightedPriceAfter(dec(1), dec(1), { quantity: dec(2), price: dec(2) })!.toFixed()).toBe('1.6666666667');
+  });
 });
 
 describe('order prices', () => {
