@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { QueryLimits } from './graphql/limits';
 
 /** Every setting comes from the environment; `.env.example` lists them with their defaults. */
 export interface Config {
@@ -22,6 +23,8 @@ export interface Config {
   sessionTtlMinutes: number;
   loginMaxAttempts: number;
   loginLockoutMinutes: number;
+  /** Query limits on both transports (src/graphql/limits.ts). */
+  queryLimits: QueryLimits;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -59,5 +62,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMinutes: Math.max(1, int('SESSION_TTL_MINUTES', env.SESSION_TTL_MINUTES, 60)),
     loginMaxAttempts: Math.max(1, int('LOGIN_MAX_ATTEMPTS', env.LOGIN_MAX_ATTEMPTS, 5)),
     loginLockoutMinutes: Math.max(1, int('LOGIN_LOCKOUT_MINUTES', env.LOGIN_LOCKOUT_MINUTES, 15)),
+    queryLimits: {
+      maxDepth: Math.max(1, int('QUERY_MAX_DEPTH', env.QUERY_MAX_DEPTH, 10)),
+      maxAliases: int('QUERY_MAX_ALIASES', env.QUERY_MAX_ALIASES, 30),
+      maxOperations: Math.max(1, int('QUERY_MAX_OPERATIONS', env.QUERY_MAX_OPERATIONS, 5)),
+      maxCost: Math.max(1, int('QUERY_MAX_COST', env.QUERY_MAX_COST, 10_000)),
+      listSize: Math.max(1, int('QUERY_LIST_SIZE', env.QUERY_LIST_SIZE, 10)),
+      // Off in production unless asked for; on elsewhere unless INTROSPECTION=0.
+      introspection: flag(env.INTROSPECTION, env.NODE_ENV !== 'production'),
+    },
   };
 }

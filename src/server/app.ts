@@ -17,6 +17,8 @@ import { formatError } from '../graphql/errors';
 import { createMetrics, type Metrics } from './metrics';
 import { actorFromAuthorization } from './auth';
 import { attachWebSocket } from './ws';
+import { limitRules } from '../graphql/limits';
+import { queryCostPlugin } from './query-limits';
 
 export interface App {
   server: http.Server;
@@ -66,20 +68,24 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
   const server = http.createServer(app);
   let stopping = false;
 
-  const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes });
+  const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes, limits: config.queryLimits });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     csrfPrevention: true,
     // main.ts owns the signals: Apollo's own handler would stop it a second time and re-raise the signal.
     stopOnTerminationSignals: false,
-    introspection: !config.production,
+    introspection: config.queryLimits.introspection,
+    // One operation per request: a batch would multiply every per-request limit.
+    allowBatchedHttpRequests: false,
+    validationRules: limitRules(config.queryLimits),
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatError(formatted, error, (err) => log.error({ err }, 'unexpected error')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
       operationLogging(log, metrics),
+      queryCostPlugin(schema, config.queryLimits),
     ],
   });
   await apollo.start();

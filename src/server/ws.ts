@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { getOperationAST, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Database } from '../db/client';
@@ -10,6 +10,7 @@ import { createLoaders, type GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import type { Metrics } from './metrics';
 import { actorFromAuthorization } from './auth';
+import { costRefusal, limitRules, type QueryLimits } from '../graphql/limits';
 
 type SocketState = {
   actor?: Actor;
@@ -21,18 +22,38 @@ type SocketState = {
  * `connection_init` (`connectionParams.authorization`); otherwise onConnect refuses it
  * and graphql-ws closes it with 4403 Forbidden.
  */
-export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSchema; services: Services; db: Database; log: Logger; metrics: Metrics; maxPayload: number }) {
+export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSchema; services: Services; db: Database; log: Logger; metrics: Metrics; maxPayload: number; limits: QueryLimits }) {
   const { server, schema, services, db, log, metrics } = opts;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: opts.maxPayload });
   wss.on('connection', (socket) => {
     metrics.wsConnections.inc();
     socket.once('close', () => metrics.wsConnections.dec());
   });
+  // graphql-ws validates on its own: the same limits as Apollo's, and every error coded as Apollo codes it.
+  const rules = [...specifiedRules, ...limitRules(opts.limits)];
+  const validateWithLimits: typeof validate = (s, document) =>
+    validate(s, document, rules).map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
   const format = (errors: readonly Error[]) => errors.map((e) => formatError({ message: e.message, ...(e as { toJSON?: () => object }).toJSON?.() }, e, (err) => log.error({ err }, 'unexpected error')));
 
   const graphqlWs = useServer<Record<string, unknown> | undefined, SocketState>(
     {
       schema,
+      validate: validateWithLimits,
+      // The cost limit needs the variables, which `validate` does not get: parsed and validated
+      // here (as Apollo does: validation errors first, then cost), and handed to graphql-ws ready to run.
+      onSubscribe: (_ctx, _id, payload) => {
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [err instanceof GraphQLError ? new GraphQLError(err.message, { nodes: err.nodes, source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : new GraphQLError('the query could not be parsed', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const invalid = validateWithLimits(schema, document);
+        if (invalid.length) return invalid;
+        const refused = costRefusal(schema, document, payload.variables, payload.operationName, opts.limits);
+        if (refused) return [refused];
+        return { schema, document, variableValues: payload.variables, operationName: payload.operationName };
+      },
       onConnect: async (ctx) => {
         const req = ctx.extra.request;
         const meta: RequestMeta = { requestId: randomUUID(), ip: req.socket.remoteAddress, userAgent: req.headers['user-agent']?.slice(0, 300) };
