@@ -13,6 +13,7 @@ import { Fill, LedgerMutation, LedgerPortfolio, Lot, RealizedGain, Transaction }
 import { Order, TradingMutation, TradingPortfolio, TradingQuery } from './resolvers/trading';
 import { AuditEntry, Portfolio } from './resolvers/types';
 import { MarketDataMutation, MarketDataQuery, ValuationPortfolio } from './resolvers/valuation';
+import { AnalyticsMutation, AnalyticsPortfolio, AnalyticsQuery } from './resolvers/analytics';
 
 export const SCHEMA_PATH = path.resolve(__dirname, '../../schema.graphql');
 
@@ -20,9 +21,9 @@ const resolvers: Resolvers = {
   Decimal: DecimalScalar,
   Date: DateScalar,
   DateTime: DateTimeScalar,
-  Query: { ...Query, ...TradingQuery, ...MarketDataQuery },
-  Mutation: { ...Mutation, ...HardeningMutation, ...LedgerMutation, ...TradingMutation, ...MarketDataMutation },
-  Portfolio: { ...Portfolio, ...SharingPortfolio, ...LedgerPortfolio, ...TradingPortfolio, ...ValuationPortfolio },
+  Query: { ...Query, ...TradingQuery, ...MarketDataQuery, ...AnalyticsQuery },
+  Mutation: { ...Mutation, ...HardeningMutation, ...LedgerMutation, ...TradingMutation, ...MarketDataMutation, ...AnalyticsMutation },
+  Portfolio: { ...Portfolio, ...SharingPortfolio, ...LedgerPortfolio, ...TradingPortfolio, ...ValuationPortfolio, ...AnalyticsPortfolio },
   Transaction,
   Lot,
   RealizedGain,

@@ -11,6 +11,8 @@ import { LedgerService } from './ledger';
 import { TradingService } from './trading';
 import { AlertService } from './alerts';
 import { LiveService } from './live';
+import { AnalyticsService } from './analytics';
+import { BenchmarkService } from './benchmarks';
 
 export type { ServiceContext, Actor, RequestMeta } from './context';
 
@@ -22,6 +24,7 @@ export interface ServiceOptions {
 export function createServices(db: Db, bus: EventBus, options: ServiceOptions = {}) {
   const ledger = new LedgerService(db, bus);
   const valuation = new ValuationService(db, bus);
+  const analytics = new AnalyticsService(db, bus, valuation);
   return {
     ledger,
     trading: new TradingService(db, bus, ledger),
@@ -34,6 +37,8 @@ export function createServices(db: Db, bus: EventBus, options: ServiceOptions = 
     valuation,
     alerts: new AlertService(db, bus),
     live: new LiveService(db, valuation),
+    analytics,
+    benchmarks: new BenchmarkService(db, analytics.cache),
   };
 }
 

@@ -9,3 +9,7 @@ export * from './attribution';
 export * from './currency';
 export * from './normal';
 export * from './stats';
+export * from './benchmark';
+export * from './holdings';
+export * from './stress';
+export * from './trailing';

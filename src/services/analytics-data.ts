@@ -1,0 +1,108 @@
+import { D } from '../domain/decimal';
+import { FxTable, candidatePairs } from '../domain/fx';
+import type { LedgerEntry, PriceSeries } from '../domain/nav-series';
+import type { SecurityInfo } from '../domain/analytics/holdings';
+import type { NavPoint } from '../domain/analytics/types';
+import type { Db, Tx } from './db';
+
+/* Loaders for analytics: a few set-based queries each, decimals parsed from text. */
+
+const dec = (s: string) => new D(s);
+
+/** The stored daily NAV series up to `to` (inception onwards). */
+export async function loadNavPoints(db: Db | Tx, portfolioId: string, to: string): Promise<NavPoint[]> {
+  const rows = await db.$queryRaw<{ d: string; nav: string; flow: string }[]>`
+    SELECT to_char(asof_date, 'YYYY-MM-DD') AS d, nav::text AS nav, net_flow::text AS flow
+    FROM portfolio_daily_values WHERE portfolio_id = ${portfolioId}::uuid AND asof_date <= ${to}::date ORDER BY asof_date`;
+  return rows.map((r) => ({ date: r.d, nav: dec(r.nav), netFlow: dec(r.flow) }));
+}
+
+export async function loadLedger(db: Db | Tx, portfolioId: string, to: string): Promise<LedgerEntry[]> {
+  const txs = await db.$queryRaw<{ type: LedgerEntry['type']; security_id: string | null; quantity: string | null; price: string | null; amount: string; currency: string; split_ratio: string | null; trade_date: string }[]>`
+    SELECT type::text AS type, security_id, quantity::text AS quantity, price::text AS price, amount::text AS amount, currency, split_ratio::text AS split_ratio,
+           to_char(trade_date, 'YYYY-MM-DD') AS trade_date
+    FROM transactions WHERE portfolio_id = ${portfolioId}::uuid AND trade_date <= ${to}::date
+    ORDER BY trade_date, created_at, id`;
+  return txs.map((t) => ({
+    date: t.trade_date,
+    type: t.type,
+    securityId: t.security_id,
+    quantity: t.quantity ? dec(t.quantity) : null,
+    price: t.price ? dec(t.price) : null,
+    amount: dec(t.amount),
+    currency: t.currency,
+    splitRatio: t.split_ratio ? dec(t.split_ratio) : null,
+  }));
+}
+
+export async function loadSecurities(db: Db | Tx, ids: string[]): Promise<Map<string, SecurityInfo & { name: string }>> {
+  if (!ids.length) return new Map();
+  const rows = await db.$queryRaw<{ id: string; symbol: string; name: string; currency: string; sector: string | null; asset_class: string | null; country: string | null }[]>`
+    SELECT id, symbol, name, currency, sector, asset_class, country FROM securities WHERE id = ANY(${ids}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, { symbol: r.symbol, name: r.name, currency: r.currency, sector: r.sector, assetClass: r.asset_class, country: r.country }]));
+}
+
+/** Daily closes of `ids` from `from` to `to`, plus the last one before `from` for each. */
+export async function loadCloses(db: Db | Tx, ids: string[], from: string, to: string): Promise<Map<string, PriceSeries>> {
+  const prices = new Map<string, PriceSeries>();
+  if (!ids.length) return prices;
+  const bars = await db.$queryRaw<{ security_id: string; d: string; close: string }[]>`
+    SELECT security_id, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d, close::text AS close FROM (
+      SELECT security_id, ts, close FROM price_bars
+      WHERE security_id = ANY(${ids}::uuid[]) AND timeframe = '1d' AND ts >= ${from}::date AND ts <= ${to}::date
+      UNION ALL
+      SELECT s.id, b.ts, b.close FROM unnest(${ids}::uuid[]) AS s(id)
+      CROSS JOIN LATERAL (SELECT ts, close FROM price_bars WHERE security_id = s.id AND timeframe = '1d' AND ts < ${from}::date ORDER BY ts DESC LIMIT 1) b
+    ) x ORDER BY security_id, ts`;
+  for (const b of bars) {
+    let s = prices.get(b.security_id);
+    if (!s) prices.set(b.security_id, (s = { dates: [], closes: [] }));
+    s.dates.push(b.d);
+    s.closes.push(dec(b.close));
+  }
+  return prices;
+}
+
+/** Every rate among `currencies` (and the pivots) from `from` to `to`, plus the last one before. */
+export async function loadFxRange(db: Db | Tx, currencies: Iterable<string>, from: string, to: string): Promise<FxTable> {
+  const pairs = candidatePairs(currencies);
+  const b = pairs.map((p) => p[0]);
+  const q = pairs.map((p) => p[1]);
+  const rates = await db.$queryRaw<{ base: string; quote: string; date: string; rate: string }[]>`
+    SELECT base, quote, to_char(date, 'YYYY-MM-DD') AS date, rate::text AS rate FROM fx_rates
+    WHERE (base, quote) IN (SELECT * FROM unnest(${b}::text[], ${q}::text[])) AND date >= ${from}::date AND date <= ${to}::date
+    UNION ALL
+    SELECT p.b, p.q, to_char(r.date, 'YYYY-MM-DD'), r.rate::text
+    FROM unnest(${b}::text[], ${q}::text[]) AS p(b, q)
+    CROSS JOIN LATERAL (SELECT date, rate FROM fx_rates WHERE base = p.b AND quote = p.q AND date < ${from}::date ORDER BY date DESC LIMIT 1) r`;
+  return new FxTable(rates.map((r) => ({ base: r.base, quote: r.quote, date: r.date, rate: dec(r.rate) })));
+}
+
+export interface LoadedBenchmark {
+  id: string;
+  code: string;
+  name: string;
+  currency: string;
+  updatedAt: Date;
+  constituents: { securityId: string; symbol: string; name: string; currency: string; weight: D; sector: string | null; assetClass: string | null; country: string | null }[];
+}
+
+/** One benchmark with its constituents' security data, by code (upper-cased); null when unknown. */
+export async function loadBenchmark(db: Db | Tx, code: string): Promise<LoadedBenchmark | null> {
+  const rows = await db.$queryRaw<{ id: string; code: string; name: string; currency: string; updated_at: Date; security_id: string | null; weight: string | null; symbol: string | null; sname: string | null; scur: string | null; sector: string | null; asset_class: string | null; country: string | null }[]>`
+    SELECT b.id, b.code, b.name, b.currency, b.updated_at, c.security_id, c.weight::text AS weight, s.symbol, s.name AS sname, s.currency AS scur, s.sector, s.asset_class, s.country
+    FROM benchmarks b LEFT JOIN benchmark_constituents c ON c.benchmark_id = b.id LEFT JOIN securities s ON s.id = c.security_id
+    WHERE b.code = ${code.trim().toUpperCase()} ORDER BY c.weight DESC, s.symbol`;
+  const b = rows[0];
+  if (!b) return null;
+  return {
+    id: b.id,
+    code: b.code,
+    name: b.name,
+    currency: b.currency,
+    updatedAt: b.updated_at,
+    constituents: rows
+      .filter((r) => r.security_id)
+      .map((r) => ({ securityId: r.security_id!, symbol: r.symbol!, name: r.sname!, currency: r.scur!, weight: dec(r.weight!), sector: r.sector, assetClass: r.asset_class, country: r.country })),
+  };
+}

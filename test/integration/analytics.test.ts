@@ -1,0 +1,238 @@
+import { D } from '../../src/domain/decimal';
+import { describeEachEngine } from '../support/db';
+import { codeOf, createUserWithKey, gql, startTestServer, type TestServer } from '../support/server';
+import { recordOk } from '../support/ledger';
+
+/*
+ * A USD portfolio, Tue 2024-01-02 … Fri 2024-01-05, checked against hand computations.
+ *
+ * Securities: AAA (USD, Tech), BBB (USD, Energy). Closes:
+ *            01-02  01-03  01-04  01-05
+ *   AAA       100    110     99   108.9
+ *   BBB        50     50     55     55
+ * Ledger: 01-02 DEPOSIT 10,000; BUY AAA 50 @ 100 (cash 5,000). 01-04 DEPOSIT 1,000 (end of day).
+ * NAV: 01-02 10,000 · 01-03 5,000 + 5,500 = 10,500 · 01-04 6,000 + 4,950 = 10,950 (flow 1,000)
+ *      · 01-05 6,000 + 5,445 = 11,445
+ * Daily returns r = (NAVₜ − flowₜ − NAVₜ₋₁)/NAVₜ₋₁:
+ *   r1 = 500/10,000 = 0.05;  r2 = (10,950 − 1,000 − 10,500)/10,500 = −550/10,500;  r3 = 495/10,950
+ * TWR = 1.05 × 9,950/10,500 × 11,445/10,950 − 1 = 0.995 × 11,445/10,950 − 1
+ * Modified Dietz: T = 3 days, flow on day 2 → weight (3 − 2)/3 = 1/3:
+ *   (11,445 − 10,000 − 1,000) / (10,000 + 1,000/3) = 445 / (31,000/3) = 1,335/31,000
+ * Benchmark BM = ½ AAA + ½ BBB rebalanced daily:
+ *   rb1 = ½·0.1 + ½·0 = 0.05;  rb2 = ½·(−0.1) + ½·0.1 = 0;  rb3 = ½·0.1 + ½·0 = 0.05;  B = 1.05² − 1 = 0.1025
+ * Drawdown of the TWR index 1, 1.05, 0.995, 1.0399…: peak 01-03, trough 01-04, (1.05 − 0.995)/1.05, no recovery.
+ * Historical VaR 95%: n = 3, k = ceil(3 × 0.05) = 1 → −min(r) = 550/10,500.
+ */
+
+const PERF = `query($id: ID!, $f: Date!, $t: Date!) { portfolio(id: $id) { performance(from: $f, to: $t) {
+  from to days annualized twr cumulativeTwr modifiedDietz mwr startNav endNav netFlows periods { period from return annualized } cumulative { date cumulative nav } } } }`;
+const RISK = `query($id: ID!, $f: Date!, $t: Date!, $b: String, $c: Decimal) { portfolio(id: $id) { risk(from: $f, to: $t, benchmark: $b, confidence: $c) {
+  observations volatility sharpe sortino maxDrawdown drawdownPeak drawdownTrough drawdownRecovery var cvar parametricVar beta alpha correlation trackingError informationRatio benchmarkReturn } } }`;
+const ATTR = `query($id: ID!, $f: Date!, $t: Date!, $b: String!, $g: AttributionGroup) { portfolio(id: $id) { attribution(from: $f, to: $t, benchmark: $b, groupBy: $g) {
+  portfolioReturn benchmarkReturn activeReturn allocation selection interaction twr residual cashContribution linking
+  groups { key portfolioWeight benchmarkWeight portfolioReturn benchmarkReturn allocation selection interaction }
+  contributions { symbol group averageWeight contribution } } } }`;
+const CCY = `query($id: ID!, $f: Date!, $t: Date!) { portfolio(id: $id) { currencyAttribution(from: $f, to: $t) { localReturn fxReturn interaction totalReturn errorBps currencies { currency weight localReturn fxReturn } } } }`;
+const STRESS = `query($id: ID!, $s: [ShockInput!], $sc: String) { portfolio(id: $id) { stressTest(shocks: $s, scenario: $sc) {
+  scenario valueBefore valueAfter impact impactPct positions { symbol valueBefore valueAfter impact shockedPrice } unmatchedShocks { target key } } } }`;
+const WHATIF = `query($id: ID!, $t: [WhatIfTradeInput!]!) { portfolio(id: $id) { whatIf(trades: $t) { navChange trades { symbol price }
+  current { valuation { nav cashValue } exposure { bySector { key net } } risk { observations volatility } }
+  proForma { valuation { nav cashValue holdings { symbol quantity } } exposure { bySector { key net } } risk { observations volatility } } } } }`;
+const BENCH = `mutation($i: BenchmarkInput!) { upsertBenchmark(input: $i) { code name currency constituents { symbol weight sector } } }`;
+
+const close = (actual: string, expected: D, tol = '1e-20') => {
+  const diff = new D(actual).minus(expected).abs();
+  if (diff.gt(tol)) throw new Error(`expected ${expected.toString()}, got ${actual}`);
+};
+
+describeEachEngine('analytics over HTTP', (db) => {
+  let server: TestServer;
+  let admin: string;
+  let owner: string;
+  let other: string;
+  let pid: string;
+
+  beforeAll(async () => {
+    server = await startTestServer(db());
+    admin = (await createUserWithKey(server, 'ADMIN')).key;
+    owner = (await createUserWithKey(server, 'USER')).key;
+    other = (await createUserWithKey(server, 'USER')).key;
+    const up = `mutation($i: SecurityInput!) { upsertSecurity(input: $i) { id } }`;
+    for (const [symbol, sector] of [['AAA', 'Tech'], ['BBB', 'Energy']]) {
+      expect(codeOf(await gql(server.url, admin, up, { i: { symbol, name: symbol, currency: 'USD', sector, country: 'US', assetClass: 'Equity' } }))).toBe('none');
+    }
+    const days = ['2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05'];
+    const aaa = ['100', '110', '99', '108.9'];
+    const bbb = ['50', '50', '55', '55'];
+    const input = days.flatMap((date, i) => [{ symbol: 'AAA', date, close: aaa[i] }, { symbol: 'BBB', date, close: bbb[i] }]);
+    input.push({ symbol: 'AAA', at: '2024-01-08T15:00:00.000Z', close: '120' } as never);
+    const px = await gql(server.url, admin, `mutation($i: [PriceInput!]!) { ingestPrices(input: $i) { rejected errors { message } } }`, { i: input });
+    expect(px.data!.ingestPrices.rejected).toBe(0);
+    pid = (await gql(server.url, owner, `mutation { createPortfolio(input: { name: "A", baseCurrency: "USD" }) { id } }`)).data!.createPortfolio.id;
+    await recordOk(server.url, owner, { portfolioId: pid, type: 'DEPOSIT', date: '2024-01-02', amount: '10000', currency: 'USD' });
+    await recordOk(server.url, owner, { portfolioId: pid, type: 'BUY', date: '2024-01-02', symbol: 'AAA', quantity: '50', price: '100' });
+    await recordOk(server.url, owner, { portfolioId: pid, type: 'DEPOSIT', date: '2024-01-04', amount: '1000', currency: 'USD' });
+    const b = await gql(server.url, admin, BENCH, { i: { code: 'bm', name: 'Half and half', currency: 'USD', constituents: [{ symbol: 'AAA', weight: '0.5' }, { symbol: 'BBB', weight: '0.5' }] } });
+    expect(codeOf(b)).toBe('none');
+    expect(b.data!.upsertBenchmark).toMatchObject({ code: 'BM', currency: 'USD' });
+  }, 120_000);
+  afterAll(() => server?.close());
+
+  it('benchmarks: weights must sum to 1, ADMIN/MANAGER only, readable by code, audited', async () => {
+    const bad = await gql(server.url, admin, BENCH, { i: { code: 'X', name: 'x', currency: 'USD', constituents: [{ symbol: 'AAA', weight: '0.6' }, { symbol: 'BBB', weight: '0.3' }] } });
+    expect(codeOf(bad)).toBe('BAD_USER_INPUT');
+    const unknown = await gql(server.url, admin, BENCH, { i: { code: 'X', name: 'x', currency: 'USD', constituents: [{ symbol: 'NOPE', weight: '1' }] } });
+    expect(codeOf(unknown)).toBe('BAD_USER_INPUT');
+    const user = await gql(server.url, owner, BENCH, { i: { code: 'X', name: 'x', currency: 'USD', constituents: [{ symbol: 'AAA', weight: '1' }] } });
+    expect(codeOf(user)).toBe('FORBIDDEN');
+    const single = await gql(server.url, admin, BENCH, { i: { code: 'AAAFUND', name: 'one', currency: 'USD', constituents: [{ symbol: 'AAA', weight: '1' }] } });
+    expect(codeOf(single)).toBe('none');
+    const read = await gql(server.url, owner, `{ benchmark(code: "bm") { code constituents { symbol weight } } }`);
+    expect(read.data!.benchmark.constituents.map((c: { symbol: string }) => c.symbol).sort()).toEqual(['AAA', 'BBB']);
+    expect(await db().prisma.auditLog.count({ where: { entityType: 'Benchmark' } })).toBe(2);
+  });
+
+  it('performance: TWR, Modified Dietz, MWR and the cumulative series match the hand computation', async () => {
+    const res = await gql(server.url, owner, PERF, { id: pid, f: '2024-01-02', t: '2024-01-05' });
+    expect(codeOf(res)).toBe('none');
+    const p = res.data!.portfolio.performance;
+    const twr = new D('0.995').times(11445).div(10950).minus(1);
+    close(p.twr, twr);
+    close(p.cumulativeTwr, twr);
+    close(p.modifiedDietz, new D(1335).div(31000));
+    expect(p).toMatchObject({ from: '2024-01-02', to: '2024-01-05', days: 3, annualized: false, startNav: '10000', endNav: '11445', netFlows: '1000' });
+    expect(p.mwr).not.toBeNull();
+    // MWR: the annualized IRR r solves −10,000 − 1,000·v² + 11,445·v³ = 0 with v = (1 + r)^(−1/365).
+    const v = new D(1).plus(p.mwr).pow(new D(-1).div(365));
+    close(new D(-10000).minus(v.pow(2).times(1000)).plus(v.pow(3).times(11445)).toFixed(), new D(0), '1e-6');
+    expect(p.cumulative.map((c: { date: string }) => c.date)).toEqual(['2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05']);
+    close(p.cumulative[1].cumulative, new D('0.05'));
+    const itd = p.periods.find((x: { period: string }) => x.period === 'ITD');
+    expect(itd.from).toBe('2024-01-02');
+    expect(p.periods.find((x: { period: string }) => x.period === '5Y').return).toBeNull();
+  });
+
+  it('risk: volatility, VaR, drawdown dates and benchmark measures', async () => {
+    const res = await gql(server.url, owner, RISK, { id: pid, f: '2024-01-02', t: '2024-01-05', b: 'bm' });
+    expect(codeOf(res)).toBe('none');
+    const r = res.data!.portfolio.risk;
+    const rp = [new D('0.05'), new D(-550).div(10500), new D(495).div(10950)];
+    const rb = [new D('0.05'), new D(0), new D('0.05')];
+    const mean = (x: D[]) => x.reduce((a, b) => a.plus(b), new D(0)).div(x.length);
+    const mp = mean(rp);
+    const mb = mean(rb);
+    const varp = rp.reduce((a, x) => a.plus(x.minus(mp).pow(2)), new D(0)).div(2);
+    const varb = rb.reduce((a, x) => a.plus(x.minus(mb).pow(2)), new D(0)).div(2);
+    const cov = rp.reduce((a, x, i) => a.plus(x.minus(mp).times(rb[i]!.minus(mb))), new D(0)).div(2);
+    expect(r.observations).toBe(3);
+    close(r.volatility, varp.sqrt().times(new D(252).sqrt()));
+    close(r.var, new D(550).div(10500));
+    close(r.cvar, new D(550).div(10500));
+    close(r.maxDrawdown, new D('1.05').minus('0.995').div('1.05'));
+    expect(r).toMatchObject({ drawdownPeak: '2024-01-03', drawdownTrough: '2024-01-04', drawdownRecovery: null });
+    close(r.beta, cov.div(varb));
+    close(r.correlation, cov.div(varp.sqrt().times(varb.sqrt())));
+    close(r.benchmarkReturn, new D('0.1025'));
+  });
+
+  it('attribution: effects add up to the active return; holdings-based return equals TWR without intraday trades', async () => {
+    const res = await gql(server.url, owner, ATTR, { id: pid, f: '2024-01-02', t: '2024-01-05', b: 'BM', g: 'SECTOR' });
+    expect(codeOf(res)).toBe('none');
+    const a = res.data!.portfolio.attribution;
+    const twr = new D('0.995').times(11445).div(10950).minus(1);
+    close(a.portfolioReturn, twr);
+    close(a.benchmarkReturn, new D('0.1025'));
+    close(a.activeReturn, twr.minus('0.1025'));
+    close(new D(a.allocation).plus(a.selection).plus(a.interaction).toFixed(), new D(a.activeReturn), '1e-30');
+    close(a.residual, new D(0));
+    expect(a.linking).toBe('Carino');
+    expect(a.groups.map((g: { key: string }) => g.key).sort()).toEqual(['CASH', 'Energy', 'Tech']);
+    // Tech: the portfolio's AAA returned exactly the benchmark's Tech return every day → no selection.
+    close(a.groups.find((g: { key: string }) => g.key === 'Tech').selection, new D(0));
+    const contrib = a.contributions.reduce((s: D, c: { contribution: string }) => s.plus(c.contribution), new D(a.cashContribution));
+    close(contrib.toFixed(), twr, '1e-30');
+  });
+
+  it('currency attribution: buy and hold from the start, error against TWR in bps', async () => {
+    const res = await gql(server.url, owner, CCY, { id: pid, f: '2024-01-02', t: '2024-01-05' });
+    expect(codeOf(res)).toBe('none');
+    const c = res.data!.portfolio.currencyAttribution;
+    // Start: AAA 5,000 + cash 5,000; end: 50 × 108.9 + 5,000 = 10,445 → local 0.0445, FX 0.
+    close(c.localReturn, new D('0.0445'));
+    close(c.fxReturn, new D(0));
+    const twr = new D('0.995').times(11445).div(10950).minus(1);
+    close(c.errorBps, twr.minus('0.0445').times(10000));
+  });
+
+  it('stress tests: explicit shocks, seeded scenarios, unknown groups refused', async () => {
+    // Now: AAA 50 × 120 (tick) = 6,000, cash 6,000.
+    const res = await gql(server.url, owner, STRESS, { id: pid, s: [{ target: 'MARKET', value: '-0.1' }] });
+    expect(codeOf(res)).toBe('none');
+    const s = res.data!.portfolio.stressTest;
+    expect(new D(s.valueBefore).eq(12000)).toBe(true);
+    expect(new D(s.valueAfter).eq(11400)).toBe(true);
+    expect(new D(s.impact).eq(-600)).toBe(true);
+    expect(new D(s.impactPct).eq('-0.05')).toBe(true);
+    const sc = await gql(server.url, owner, STRESS, { id: pid, sc: 'MARKET_DOWN_10' });
+    expect(sc.data!.portfolio.stressTest.impact).toBe(s.impact);
+    const usd = await gql(server.url, owner, STRESS, { id: pid, sc: 'USD_UP_5' });
+    expect(new D(usd.data!.portfolio.stressTest.impact).isZero()).toBe(true);
+    expect(usd.data!.portfolio.stressTest.unmatchedShocks).toEqual([{ target: 'CURRENCY', key: 'USD' }]);
+    const sector = await gql(server.url, owner, STRESS, { id: pid, s: [{ target: 'SECTOR', key: 'Tech', kind: 'ABSOLUTE', value: '-20' }] });
+    expect(new D(sector.data!.portfolio.stressTest.impact).eq(-1000)).toBe(true);
+    for (const bad of [[{ target: 'SECTOR', key: 'Nope', value: '-0.1' }], [{ target: 'SECURITY', key: 'ZZZ', value: '-0.1' }], [{ target: 'MARKET', value: '-1.5' }]]) {
+      expect(codeOf(await gql(server.url, owner, STRESS, { id: pid, s: bad }))).toBe('BAD_USER_INPUT');
+    }
+    expect(codeOf(await gql(server.url, owner, STRESS, { id: pid, sc: 'NOPE' }))).toBe('BAD_USER_INPUT');
+    const list = await gql(server.url, owner, `{ stressScenarios { code isDefault } }`);
+    expect(list.data!.stressScenarios.map((x: { code: string }) => x.code)).toEqual(expect.arrayContaining(['MARKET_UP_10', 'MARKET_DOWN_10', 'GFC_2008', 'COVID_2020', 'USD_UP_5', 'USD_DOWN_5']));
+  });
+
+  it('what-if: pro-forma next to current, nothing written; a saved session', async () => {
+    const before = await db().prisma.transaction.count({ where: { portfolioId: pid } });
+    const res = await gql(server.url, owner, WHATIF, { id: pid, t: [{ symbol: 'BBB', side: 'BUY', quantity: '10' }] });
+    expect(codeOf(res)).toBe('none');
+    const w = res.data!.portfolio.whatIf;
+    // BBB at its last close 55: cash 6,000 − 550, positions +550, NAV unchanged.
+    expect(w.trades[0].price).toBe('55');
+    expect(new D(w.navChange).isZero()).toBe(true);
+    expect(new D(w.proForma.valuation.cashValue).eq(5450)).toBe(true);
+    expect(w.proForma.exposure.bySector.find((b: { key: string }) => b.key === 'Energy').net).toBe('550');
+    expect(await db().prisma.transaction.count({ where: { portfolioId: pid } })).toBe(before);
+    expect(codeOf(await gql(server.url, owner, WHATIF, { id: pid, t: [{ symbol: 'BBB', side: 'SELL', quantity: '1' }] }))).toBe('BAD_USER_INPUT');
+    const save = `mutation($p: ID!, $t: [WhatIfTradeInput!]!) { saveModelingSession(portfolioId: $p, name: "add energy", trades: $t) { name proFormaNav trades { symbol } } }`;
+    const saved = await gql(server.url, owner, save, { p: pid, t: [{ symbol: 'BBB', side: 'BUY', quantity: '10' }] });
+    expect(codeOf(saved)).toBe('none');
+    expect(codeOf(await gql(server.url, owner, save, { p: pid, t: [{ symbol: 'BBB', side: 'BUY', quantity: '10' }] }))).toBe('CONFLICT');
+    expect(codeOf(await gql(server.url, other, save, { p: pid, t: [{ symbol: 'BBB', side: 'BUY', quantity: '10' }] }))).toBe('NOT_FOUND');
+  });
+
+  it('bad input is BAD_USER_INPUT; another owner\'s portfolio reads like a missing one', async () => {
+    const cases: [string, Record<string, unknown>][] = [
+      [PERF, { id: pid, f: '2024-01-05', t: '2024-01-02' }],
+      [PERF, { id: pid, f: '2023-12-01', t: '2024-01-05' }],
+      [RISK, { id: pid, f: '2024-01-02', t: '2024-01-05', b: 'NOPE' }],
+      [RISK, { id: pid, f: '2024-01-02', t: '2024-01-05', c: '1' }],
+      [RISK, { id: pid, f: '2024-01-02', t: '2024-01-05', c: '0' }],
+      [ATTR, { id: pid, f: '2024-01-02', t: '2024-01-05', b: 'NOPE' }],
+      [CCY, { id: pid, f: '2024-01-06', t: '2024-01-05' }],
+    ];
+    for (const [q, v] of cases) expect([JSON.stringify(v), codeOf(await gql(server.url, owner, q, v))]).toEqual([JSON.stringify(v), 'BAD_USER_INPUT']);
+    const foreign = await gql(server.url, other, PERF, { id: pid, f: '2024-01-02', t: '2024-01-05' });
+    const missing = await gql(server.url, other, PERF, { id: '00000000-0000-4000-8000-000000000000', f: '2024-01-02', t: '2024-01-05' });
+    expect(foreign).toEqual(missing);
+    expect(foreign.data!.portfolio).toBeNull();
+  });
+
+  it('results are cached and invalidated by a booking; slow runs are recorded', async () => {
+    const q = { id: pid, f: '2024-01-02', t: '2024-01-05' };
+    const first = await gql(server.url, owner, PERF, q);
+    const hits = server.app.services.analytics.cache.hits;
+    expect((await gql(server.url, owner, PERF, q)).data).toEqual(first.data);
+    expect(server.app.services.analytics.cache.hits).toBe(hits + 1);
+    await recordOk(server.url, owner, { portfolioId: pid, type: 'DEPOSIT', date: '2024-01-03', amount: '500', currency: 'USD' });
+    const after = await gql(server.url, owner, PERF, q);
+    expect(after.data!.portfolio.performance.netFlows).toBe('1500');
+    expect(await db().prisma.calculationRun.count({ where: { kind: { startsWith: 'analytics.' } } })).toBeGreaterThan(0);
+  });
+});
