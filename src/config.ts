@@ -19,6 +19,12 @@ export interface Config {
   /** A price older than this many calendar days before the valuation date is flagged STALE. */
   stalePriceDays: number;
   production: boolean;
+  /** Live NAV updates of a burst within this window are delivered as one (the last). */
+  realtimeCoalesceMs: number;
+  /** Operations in flight on one WebSocket. */
+  wsMaxSubscriptions: number;
+  /** A WebSocket with more unsent bytes than this is cut off. */
+  wsMaxBufferBytes: number;
   /** Sign-in (src/services/identity.ts): session lifetime and lockout after repeated failures. */
   sessionTtlMinutes: number;
   loginMaxAttempts: number;
@@ -59,6 +65,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000),
     stalePriceDays: int('STALE_PRICE_DAYS', env.STALE_PRICE_DAYS, 5),
     production: env.NODE_ENV === 'production',
+    realtimeCoalesceMs: int('REALTIME_COALESCE_MS', env.REALTIME_COALESCE_MS, 50),
+    wsMaxSubscriptions: Math.max(1, int('WS_MAX_SUBSCRIPTIONS', env.WS_MAX_SUBSCRIPTIONS, 100)),
+    wsMaxBufferBytes: Math.max(1024, int('WS_MAX_BUFFER_BYTES', env.WS_MAX_BUFFER_BYTES, 4 * 1024 * 1024)),
     sessionTtlMinutes: Math.max(1, int('SESSION_TTL_MINUTES', env.SESSION_TTL_MINUTES, 60)),
     loginMaxAttempts: Math.max(1, int('LOGIN_MAX_ATTEMPTS', env.LOGIN_MAX_ATTEMPTS, 5)),
     loginLockoutMinutes: Math.max(1, int('LOGIN_LOCKOUT_MINUTES', env.LOGIN_LOCKOUT_MINUTES, 15)),

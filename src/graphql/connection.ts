@@ -1,4 +1,4 @@
-import type { AuditLog, Portfolio } from '../generated/prisma/client';
+import type { AlertEvent, AuditLog, Portfolio } from '../generated/prisma/client';
 import type { TransactionRow } from '../services/ledger';
 import type { OrderRow } from '../services/trading';
 import type { Page } from '../services/pagination';
@@ -16,6 +16,7 @@ export type PortfolioConnectionModel = ConnectionModel<Portfolio>;
 export type AuditEntryConnectionModel = ConnectionModel<AuditLog>;
 export type TransactionConnectionModel = ConnectionModel<TransactionRow>;
 export type OrderConnectionModel = ConnectionModel<OrderRow>;
+export type AlertEventConnectionModel = ConnectionModel<AlertEvent>;
 
 /** A service's page as a Relay connection. */
 export function toConnection<T>(page: Page<T>): ConnectionModel<T> {

@@ -3,6 +3,7 @@ import type { User } from '../generated/prisma/client';
 import type { Db } from '../services/db';
 import type { ServiceContext, Services } from '../services';
 import { valuationLoaders } from './loaders/valuation';
+import type { Realtime } from '../realtime';
 
 /** Batches per request; made fresh for every HTTP request and every subscription event. */
 export function createLoaders(db: Db) {
@@ -21,4 +22,6 @@ export interface GraphQLContext {
   /** Who is asking and from where: what every service call receives. */
   request: ServiceContext;
   loaders: ReturnType<typeof createLoaders>;
+  /** The live engines; set on graphql-ws operations only. */
+  realtime?: Realtime;
 }

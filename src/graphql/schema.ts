@@ -14,6 +14,7 @@ import { Order, TradingMutation, TradingPortfolio, TradingQuery } from './resolv
 import { AuditEntry, Portfolio } from './resolvers/types';
 import { MarketDataMutation, MarketDataQuery, ValuationPortfolio } from './resolvers/valuation';
 import { AnalyticsMutation, AnalyticsPortfolio, AnalyticsQuery } from './resolvers/analytics';
+import { AlertEvent, AlertRule, RealtimeMutation, RealtimePortfolio, Subscription } from './resolvers/realtime';
 
 export const SCHEMA_PATH = path.resolve(__dirname, '../../schema.graphql');
 
@@ -22,14 +23,17 @@ const resolvers: Resolvers = {
   Date: DateScalar,
   DateTime: DateTimeScalar,
   Query: { ...Query, ...TradingQuery, ...MarketDataQuery, ...AnalyticsQuery },
-  Mutation: { ...Mutation, ...HardeningMutation, ...LedgerMutation, ...TradingMutation, ...MarketDataMutation, ...AnalyticsMutation },
-  Portfolio: { ...Portfolio, ...SharingPortfolio, ...LedgerPortfolio, ...TradingPortfolio, ...ValuationPortfolio, ...AnalyticsPortfolio },
+  Mutation: { ...Mutation, ...HardeningMutation, ...LedgerMutation, ...TradingMutation, ...MarketDataMutation, ...AnalyticsMutation, ...RealtimeMutation },
+  Portfolio: { ...Portfolio, ...SharingPortfolio, ...LedgerPortfolio, ...TradingPortfolio, ...ValuationPortfolio, ...AnalyticsPortfolio, ...RealtimePortfolio },
   Transaction,
   Lot,
   RealizedGain,
   Order,
   Fill,
   AuditEntry,
+  AlertRule,
+  AlertEvent,
+  Subscription,
 };
 
 /**

@@ -17,6 +17,7 @@ import { formatError } from '../graphql/errors';
 import { createMetrics, type Metrics } from './metrics';
 import { actorFromAuthorization } from './auth';
 import { attachWebSocket } from './ws';
+import { Realtime } from '../realtime';
 import { limitRules } from '../graphql/limits';
 import { queryCostPlugin } from './query-limits';
 
@@ -24,6 +25,7 @@ export interface App {
   server: http.Server;
   services: Services;
   bus: EventBus;
+  realtime: Realtime;
   listen(port: number, host?: string): Promise<number>;
   /** Stops accepting, lets in-flight requests finish, closes sockets. The database stays open. */
   stop(): Promise<void>;
@@ -68,7 +70,9 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
   const server = http.createServer(app);
   let stopping = false;
 
-  const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes, limits: config.queryLimits });
+  const realtime = new Realtime(services, bus, log, { coalesceMs: config.realtimeCoalesceMs });
+  await realtime.start();
+  const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes, live: { realtime, maxSubscriptions: config.wsMaxSubscriptions, maxBufferBytes: config.wsMaxBufferBytes }, limits: config.queryLimits });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -157,6 +161,7 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
     server,
     services,
     bus,
+    realtime,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -167,6 +172,7 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
       // Sockets first: the HTTP drain would otherwise end their TCP connections under them.
       await ws.close(Math.min(2000, config.shutdownTimeoutMs));
       await apollo.stop();
+      realtime.stop();
       await bus.close?.();
     },
   };

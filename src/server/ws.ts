@@ -10,6 +10,7 @@ import { createLoaders, type GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import type { Metrics } from './metrics';
 import { actorFromAuthorization } from './auth';
+import { withLiveOptions, type LiveSocketOptions } from '../realtime/graphql-ws';
 import { costRefusal, limitRules, type QueryLimits } from '../graphql/limits';
 
 type SocketState = {
@@ -22,7 +23,7 @@ type SocketState = {
  * `connection_init` (`connectionParams.authorization`); otherwise onConnect refuses it
  * and graphql-ws closes it with 4403 Forbidden.
  */
-export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSchema; services: Services; db: Database; log: Logger; metrics: Metrics; maxPayload: number; limits: QueryLimits }) {
+export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSchema; services: Services; db: Database; log: Logger; metrics: Metrics; maxPayload: number; live?: Omit<LiveSocketOptions<GraphQLContext>, 'perEventContext' | 'onSlowConsumer'>; limits: QueryLimits }) {
   const { server, schema, services, db, log, metrics } = opts;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: opts.maxPayload });
   wss.on('connection', (socket) => {
@@ -36,7 +37,8 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
   const format = (errors: readonly Error[]) => errors.map((e) => formatError({ message: e.message, ...(e as { toJSON?: () => object }).toJSON?.() }, e, (err) => log.error({ err }, 'unexpected error')));
 
   const graphqlWs = useServer<Record<string, unknown> | undefined, SocketState>(
-    {
+    // Live subscriptions: shared execution per event, per-socket cap, slow-consumer cut-off (src/realtime/graphql-ws.ts).
+    withLiveOptions({
       schema,
       validate: validateWithLimits,
       // The cost limit needs the variables, which `validate` does not get: parsed and validated
@@ -76,7 +78,11 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
         return result.errors ? { ...result, errors: format(result.errors) } : undefined;
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
-    },
+    }, opts.live && {
+      ...opts.live,
+      perEventContext: (c: GraphQLContext) => ({ ...c, loaders: createLoaders(db.prisma) }),
+      onSlowConsumer: (bytes) => log.warn({ bufferedAmount: bytes }, 'websocket: slow consumer cut off'),
+    }),
     wss,
   );
 

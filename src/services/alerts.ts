@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AlertEvent, AlertRule, AlertType, Portfolio } from '../generated/prisma/client';
 import type Decimal from 'decimal.js';
 import { DomainError } from '../domain/errors';
@@ -165,8 +166,8 @@ export class AlertService {
     const system: ServiceContext = { actor: null, meta: { requestId: `alert:${f.dedupeKey}` } };
     return inTransaction(this.db, system, async (tx, afterCommit) => {
       const [row] = await tx.$queryRaw<{ id: string }[]>`
-        INSERT INTO alert_events (rule_id, portfolio_id, type, value, message, dedupe_key, triggered_at)
-        SELECT ${f.ruleId}::uuid, ${f.portfolioId}::uuid, ${f.type}::"AlertType", ${f.value}::numeric, ${f.message}, ${f.dedupeKey}, ${f.at}
+        INSERT INTO alert_events (id, rule_id, portfolio_id, type, value, message, dedupe_key, triggered_at)
+        SELECT ${randomUUID()}::uuid, ${f.ruleId}::uuid, ${f.portfolioId}::uuid, ${f.type}::"AlertType", ${f.value}::numeric, ${f.message}, ${f.dedupeKey}, ${f.at}
         WHERE EXISTS (SELECT 1 FROM alert_rules WHERE id = ${f.ruleId}::uuid AND is_active)
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING id::text AS id`;

@@ -1,0 +1,212 @@
+import type { Client } from 'graphql-ws';
+import { describeEachEngine } from '../support/db';
+import { codeOf, createUserWithKey, gql, startTestServer, wsClient, type TestServer } from '../support/server';
+import { ALERT_SUB, collect, ingest, livePortfolio, NAV_SUB, rawSocket, until } from '../support/live';
+
+describeEachEngine('live updates over graphql-ws', (db) => {
+  let server: TestServer;
+  let admin: string;
+  let owner: { userId: string; key: string };
+  let other: { userId: string; key: string };
+  let pid: string;
+  const clients: Client[] = [];
+  const open = (key: string) => {
+    const c = wsClient(server.wsUrl, key);
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer(db(), { LOG_LEVEL: process.env.TEST_LOG ?? 'silent', REALTIME_COALESCE_MS: '20', WS_MAX_SUBSCRIPTIONS: '5', WS_MAX_BUFFER_BYTES: '200000', MAX_BODY_BYTES: '65536' });
+    admin = (await createUserWithKey(server, 'ADMIN')).key;
+    owner = await createUserWithKey(server, 'USER');
+    other = await createUserWithKey(server, 'USER');
+    // 10,000 cash − 100 × 50 = 5,000 cash + 100 shares of LIVE.
+    pid = await livePortfolio(server.url, admin, owner.key, 'LIVE', { cash: '10000', qty: '100', price: '50' });
+    await ingest(server, admin, 'LIVE', '50', new Date(Date.now() - 60_000));
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.dispose()));
+    await server.close();
+  });
+
+  test('navUpdated: the current NAV at once, then the NAV after a price ingested over HTTP, exact', async () => {
+    const sub = collect(open(owner.key), NAV_SUB, { id: pid });
+    const first = await sub.waitFor(() => true);
+    expect(first.data.navUpdated).toMatchObject({ portfolioId: pid, nav: '10000', previousNav: null });
+    await ingest(server, admin, 'LIVE', '51.2345');
+    const next = await sub.waitFor((v) => v.data?.navUpdated.nav !== '10000');
+    // 5,000 + 100 × 51.2345
+    expect(next.data.navUpdated).toMatchObject({ nav: '10123.45', previousNav: '10000', change: '123.45', changePct: '0.012345' });
+    expect(next.data.navUpdated.seq).toBeGreaterThan(first.data.navUpdated.seq);
+    sub.stop();
+  });
+
+  test('a burst is coalesced: the last value arrives and seq only grows', async () => {
+    const sub = collect(open(owner.key), NAV_SUB, { id: pid });
+    await sub.waitFor(() => true);
+    for (let i = 1; i <= 20; i++) await ingest(server, admin, 'LIVE', String(60 + i));
+    const last = await sub.waitFor((v) => v.data?.navUpdated.nav === '13000'); // 5,000 + 100 × 80
+    const seqs = sub.values.map((v) => v.data.navUpdated.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(last).toBe(sub.values.at(-1));
+    sub.stop();
+  });
+
+  test("another owner's portfolio and an unknown one are refused for that operation; the socket stays open", async () => {
+    const client = open(other.key);
+    const foreign = collect(client, NAV_SUB, { id: pid });
+    await foreign.until(() => foreign.completed || !!foreign.error || foreign.values.length > 0);
+    expect(foreign.values[0]?.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(foreign.values[0]?.data ?? null).toBeNull();
+    const unknown = collect(client, NAV_SUB, { id: '00000000-0000-4000-8000-000000000000' });
+    await unknown.until(() => unknown.completed || unknown.values.length > 0);
+    expect(unknown.values[0]?.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(unknown.values[0]?.errors?.[0]?.message).toBe(foreign.values[0]?.errors?.[0]?.message.replace(pid, '00000000-0000-4000-8000-000000000000'));
+    const me = collect(client, '{ me { id } }');
+    await me.waitFor(() => true);
+    expect(me.values[0]!.data).toEqual({ me: { id: other.userId } });
+  });
+
+  test('an alert fires once on the edge, is persisted once, pushed, listed and acknowledged', async () => {
+    const alerts = collect(open(owner.key), ALERT_SUB, { id: pid });
+    const rule = await gql(server.url, owner.key, `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { id type threshold triggered } }`, {
+      i: { portfolioId: pid, type: 'NAV_ABOVE', threshold: '20000' },
+    });
+    expect(rule.errors).toBeUndefined();
+    const ruleId = rule.data.createAlertRule.id;
+    await new Promise((r) => setTimeout(r, 200));
+    await ingest(server, admin, 'LIVE', '160'); // NAV 21,000
+    await ingest(server, admin, 'LIVE', '170'); // still above: no second firing
+    const got = await alerts.waitFor(() => true);
+    expect(got.data.alertTriggered).toMatchObject({ ruleId, portfolioId: pid, type: 'NAV_ABOVE', value: '21000' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alerts.values).toHaveLength(1);
+    expect(await db().prisma.alertEvent.count({ where: { ruleId } })).toBe(1);
+    // Clears below, fires again above (cooldown 0).
+    await ingest(server, admin, 'LIVE', '100');
+    await ingest(server, admin, 'LIVE', '180');
+    await alerts.until(() => alerts.values.length === 2);
+    expect(await db().prisma.alertEvent.count({ where: { ruleId } })).toBe(2);
+    const list = await gql(server.url, owner.key, `query($id: ID!) { portfolio(id: $id) { alertRules { id symbol } alertEvents(first: 1) { totalCount edges { cursor node { id } } } } }`, { id: pid });
+    expect(list.data.portfolio.alertEvents.totalCount).toBe(2);
+    const cursor = list.data.portfolio.alertEvents.edges[0].cursor;
+    const missed = await gql(server.url, owner.key, `query($id: ID!, $after: String) { portfolio(id: $id) { alertEvents(after: $after) { nodes { id } } } }`, { id: pid, after: cursor });
+    expect(missed.data.portfolio.alertEvents.nodes).toHaveLength(1);
+    const ack = await gql(server.url, owner.key, `mutation($id: ID!) { acknowledgeAlert(id: $id) { id acknowledgedAt acknowledgedBy } }`, { id: got.data.alertTriggered.id });
+    expect(ack.data.acknowledgeAlert.acknowledgedBy).toBe(owner.userId);
+    const foreignAck = await gql(server.url, other.key, `mutation($id: ID!) { acknowledgeAlert(id: $id) { id } }`, { id: got.data.alertTriggered.id });
+    expect(codeOf(foreignAck)).toBe('NOT_FOUND');
+    alerts.stop();
+  });
+
+  test('priceUpdated and orderUpdated', async () => {
+    const client = open(owner.key);
+    const prices = collect(client, `subscription { priceUpdated(symbols: ["live"]) { symbol price at } }`);
+    const orders = collect(client, `subscription($id: ID!) { orderUpdated(portfolioId: $id) { id status symbol } }`, { id: pid });
+    await new Promise((r) => setTimeout(r, 200));
+    await ingest(server, admin, 'LIVE', '99.5');
+    expect((await prices.waitFor(() => true)).data.priceUpdated).toMatchObject({ symbol: 'LIVE', price: '99.5' });
+    const placed = await gql(server.url, owner.key, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, { i: { portfolioId: pid, symbol: 'LIVE', side: 'SELL', type: 'LIMIT', quantity: '1', limitPrice: '500' } });
+    expect(placed.errors).toBeUndefined();
+    expect((await orders.waitFor(() => true)).data.orderUpdated).toMatchObject({ id: placed.data.placeOrder.id, status: 'NEW', symbol: 'LIVE' });
+  });
+
+  describe('bad input: refused by the protocol, the server stays healthy', () => {
+    const init = { type: 'connection_init', payload: { authorization: '' } };
+    const healthy = async () => {
+      const r = await gql(server.url, owner.key, '{ me { id } }');
+      expect(r.data).toEqual({ me: { id: owner.userId } });
+    };
+
+    test('malformed message → 4400', async () => {
+      const s = await rawSocket(server.wsUrl);
+      s.send('{not json');
+      expect(await s.closed).toBe(4400);
+      await healthy();
+    });
+
+    test('subscribe before connection_init → 4401', async () => {
+      const s = await rawSocket(server.wsUrl);
+      s.send({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }' } });
+      expect(await s.closed).toBe(4401);
+      await healthy();
+    });
+
+    test('duplicate subscription id → 4409', async () => {
+      const s = await rawSocket(server.wsUrl);
+      s.send({ ...init, payload: { authorization: `Bearer ${owner.key}` } });
+      await until(() => s.messages.some((m) => m.type === 'connection_ack'));
+      s.send({ id: 'a', type: 'subscribe', payload: { query: NAV_SUB, variables: { id: pid } } });
+      s.send({ id: 'a', type: 'subscribe', payload: { query: NAV_SUB, variables: { id: pid } } });
+      expect(await s.closed).toBe(4409);
+      await healthy();
+    });
+
+    test('oversized message → 1009', async () => {
+      const s = await rawSocket(server.wsUrl);
+      s.send({ ...init, payload: { authorization: `Bearer ${owner.key}`, pad: 'x'.repeat(70_000) } });
+      expect(await s.closed).toBe(1009);
+      await healthy();
+    });
+
+    test('a flood of subscribes: beyond the per-socket cap each is refused RATE_LIMITED, the socket stays open, state is released', async () => {
+      const s = await rawSocket(server.wsUrl);
+      s.send({ ...init, payload: { authorization: `Bearer ${owner.key}` } });
+      await until(() => s.messages.some((m) => m.type === 'connection_ack'));
+      for (let i = 0; i < 50; i++) s.send({ id: `s${i}`, type: 'subscribe', payload: { query: NAV_SUB, variables: { id: pid } } });
+      await until(() => s.messages.filter((m) => m.type === 'error').length === 45 && s.messages.filter((m) => m.type === 'next').length >= 5);
+      const errors = s.messages.filter((m) => m.type === 'error');
+      expect(errors.every((m) => m.payload[0].extensions.code === 'RATE_LIMITED')).toBe(true);
+      expect(s.ws.readyState).toBe(s.ws.OPEN);
+      const before = server.app.realtime.nav.stats().subscribers;
+      s.ws.close();
+      await s.closed;
+      await until(() => server.app.realtime.nav.stats().subscribers === before - 5);
+      await healthy();
+    });
+  });
+
+  test('slow consumer: a socket that does not read holds one NAV, then gets the latest; past the buffer limit it is cut off', async () => {
+    const s = await rawSocket(server.wsUrl);
+    s.send({ type: 'connection_init', payload: { authorization: `Bearer ${owner.key}` } });
+    await until(() => s.messages.some((m) => m.type === 'connection_ack'));
+    s.send({ id: 'nav', type: 'subscribe', payload: { query: NAV_SUB, variables: { id: pid } } });
+    await until(() => s.messages.some((m) => m.id === 'nav'));
+    // Stop reading: the kernel buffers fill, graphql-ws stops pulling, the stream keeps the latest only.
+    (s.ws as unknown as { _socket: import('net').Socket })._socket.pause();
+    // Fill the pipe with large query results so that the NAV stream is really blocked.
+    const big = `{ __schema { types { name fields { name type { name kind ofType { name kind } } } } } }`;
+    for (let i = 0; i < 60; i++) s.send({ id: `q${i}`, type: 'subscribe', payload: { query: big } });
+    await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 1; i <= 30; i++) await ingest(server, admin, 'LIVE', String(200 + i));
+    const stream = [...(server.app.realtime.nav.get(pid)?.sinks ?? [])];
+    expect(stream.every((x) => x.backlog <= 1)).toBe(true);
+    (s.ws as unknown as { _socket: import('net').Socket })._socket.resume();
+    await until(() => s.messages.some((m) => m.id === 'nav' && m.payload?.data?.navUpdated?.nav === '28000')); // 5,000 + 100 × 230
+    const navs = s.messages.filter((m) => m.id === 'nav');
+    expect(navs.length).toBeLessThan(31);
+    s.ws.close();
+
+    // Past WS_MAX_BUFFER_BYTES (200 kB here) the socket is terminated.
+    const t = await rawSocket(server.wsUrl);
+    t.send({ type: 'connection_init', payload: { authorization: `Bearer ${owner.key}` } });
+    await until(() => t.messages.some((m) => m.type === 'connection_ack'));
+    (t.ws as unknown as { _socket: import('net').Socket })._socket.pause();
+    for (let i = 0; i < 60; i++) t.send({ id: `b${i}`, type: 'subscribe', payload: { query: big } });
+    let closed = false;
+    void t.closed.then(() => (closed = true));
+    for (let i = 0; i < 400 && !closed; i++) {
+      t.send({ id: `x${i}`, type: 'subscribe', payload: { query: big } });
+      t.send({ id: `x${i}`, type: 'complete' });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    (t.ws as unknown as { _socket: import('net').Socket })._socket.resume();
+    expect(await t.closed).toBe(1006);
+    await (async () => {
+      const r = await gql(server.url, owner.key, '{ me { id } }');
+      expect(r.data).toEqual({ me: { id: owner.userId } });
+    })();
+  }, 120_000);
+});
