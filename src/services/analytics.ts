@@ -1,7 +1,7 @@
 import type { Portfolio } from '../generated/prisma/client';
 import { D, ZERO, ONE, dec, sum } from '../domain/decimal';
 import { DomainError } from '../domain/errors';
-import { assertIsoDate, toEpochDay } from '../domain/dates';
+import { assertIsoDate, daysBetween, toEpochDay } from '../domain/dates';
 import { businessDayOnOrBefore, businessDays, fromEpochDay, LedgerReplay, replayOrder } from '../domain/nav-series';
 import {
   benchmarkGroupReturns,
@@ -13,7 +13,10 @@ import {
   groupOf,
   CASH_GROUP,
   legsFromValues,
-  performanceSummary,
+  annualize,
+  isLongerThanOneYear,
+  modifiedDietz,
+  mwr,
   portfolioDays,
   riskReport,
   slicePeriod,
@@ -105,8 +108,15 @@ export class AnalyticsService {
 
   /** The NAV series from inception up to `to`, brought up to date first. */
   private async navPoints(portfolioId: string, to: string, ctx: ServiceContext): Promise<NavPoint[]> {
-    await this.valuation.refreshNavSeries(portfolioId, { requestId: ctx.meta.requestId });
-    return loadNavPoints(this.db, portfolioId, to);
+    // Shared by the analytics of one portfolio (performance and risk asked together load it
+    // once); dropped with the portfolio's other cached results.
+    const key = this.cache.key('nav', portfolioId, [to]);
+    const hit = this.cache.get<Promise<NavPoint[]>>(key);
+    if (hit) return hit;
+    const loading = this.valuation.refreshNavSeries(portfolioId, { requestId: ctx.meta.requestId }).then(() => loadNavPoints(this.db, portfolioId, to));
+    this.cache.set(key, portfolioId, loading);
+    loading.catch(() => this.cache.dropPortfolio(portfolioId));
+    return loading;
   }
 
   private async benchmarkOrFail(code: string): Promise<LoadedBenchmark> {
@@ -124,23 +134,30 @@ export class AnalyticsService {
     return this.run('performance', p.id, [from, to], ctx, async () => {
       const all = await this.navPoints(p.id, to, ctx);
       const points = slicePeriod(all, from, to);
-      const s = performanceSummary(points);
-      const cumulative = cumulativeSeries(points);
       const start = points[0]!;
       const end = points[points.length - 1]!;
+      // One pass of daily returns over inception..to: the period's cumulative TWR is the
+      // ratio of growth indices (G_t / G_from − 1), the same linking as twr()/cumulativeSeries().
+      const upTo = all.filter((x) => x.date <= end.date);
+      const itd = cumulativeSeries(upTo);
+      const startIdx = upTo.indexOf(start);
+      const inv = ONE.div(ONE.plus(itd[startIdx]!.cumulative));
+      const cumulative = itd.slice(startIdx).map((c) => ({ date: c.date, cumulative: startIdx === 0 ? c.cumulative : ONE.plus(c.cumulative).times(inv).minus(ONE) }));
+      const cumulativeTwr = cumulative[cumulative.length - 1]!.cumulative;
+      const days = daysBetween(start.date, end.date);
       return {
         from: start.date,
         to: end.date,
-        days: s.days,
-        annualized: s.annualized,
-        twr: s.twr,
-        cumulativeTwr: cumulative[cumulative.length - 1]!.cumulative,
-        modifiedDietz: s.modifiedDietz,
-        mwr: s.mwr,
+        days,
+        annualized: isLongerThanOneYear(start.date, end.date),
+        twr: annualize(cumulativeTwr, start.date, end.date),
+        cumulativeTwr,
+        modifiedDietz: annualize(modifiedDietz(points), start.date, end.date),
+        mwr: mwr(points),
         startNav: start.nav,
         endNav: end.nav,
         netFlows: sum(points.slice(1).map((x) => x.netFlow)),
-        periods: trailingReturns(all.filter((x) => x.date <= end.date)),
+        periods: trailingReturns(upTo, itd),
         cumulative: cumulative.map((c, i) => ({ date: c.date, cumulative: c.cumulative, nav: points[i]!.nav })),
       };
     });

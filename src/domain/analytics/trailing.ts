@@ -41,12 +41,13 @@ export interface TrailingReturn {
 /**
  * Trailing TWRs ending at the last point of `all` (all = inception..asOf). One pass of the
  * cumulative TWR; a period's return is G(to)/G(start) − 1 with G the growth index at the
- * last point on or before its start, annualized beyond one year. A period starting before
+ * last point on or before its start, annualized beyond one year. `precomputed` is
+ * cumulativeSeries(all) when the caller already has it. A period starting before
  * inception has no return (null), except ITD which starts at inception.
  */
-export function trailingReturns(all: readonly NavPoint[]): TrailingReturn[] {
+export function trailingReturns(all: readonly NavPoint[], precomputed?: readonly { date: string; cumulative: D }[]): TrailingReturn[] {
   if (!all.length) return [];
-  const cum = cumulativeSeries(all);
+  const cum = precomputed ?? cumulativeSeries(all);
   const inception = all[0]!.date;
   const asOf = all[all.length - 1]!.date;
   const growthAt = (date: string): D => {

@@ -1,0 +1,127 @@
+/*
+ * Analytics benchmarks on PostgreSQL (issue 5), each beside the time of merely loading the
+ * same data in the same run (same queries, decimals parsed, no computation):
+ *   1. performance + risk together, 10 years of daily NAV (≈2,600 points), a 200-position
+ *      portfolio with quarterly deposits;
+ *   2. one-year SECTOR attribution against a 500-constituent, daily-rebalanced benchmark.
+ * Timed through the services (no HTTP), cache cleared before every run, median of N runs
+ * after one warm-up; the NAV series is built once beforehand (as a read finds it current).
+ *
+ * Usage: npx tsx bench/analytics.ts [runs=7]   (PG_URL, default postgresql://postgres@127.0.0.1:5432/postgres)
+ */
+import os from 'node:os';
+import { Client } from 'pg';
+import { openDatabase } from '../src/db/client';
+import { applyMigrations } from '../src/db/migrate';
+import { LocalEventBus } from '../src/events/bus';
+import { createServices } from '../src/services';
+import { D } from '../src/domain/decimal';
+import { businessDays, fromEpochDay } from '../src/domain/nav-series';
+import { toEpochDay } from '../src/domain/dates';
+import { loadBenchmark, loadCloses, loadFxRange, loadLedger, loadNavPoints, loadSecurities } from '../src/services/analytics-data';
+
+const ADMIN_URL = process.env.PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const NAME = `fg_bench_an_${process.pid}`;
+const dbUrl = (() => {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${NAME}`;
+  return u.toString();
+})();
+const RUNS = Number(process.argv[2] ?? 7);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+async function timeIt(runs: number, before: () => void, fn: () => Promise<unknown>): Promise<number> {
+  before();
+  await fn();
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    before();
+    const t = performance.now();
+    await fn();
+    xs.push(performance.now() - t);
+  }
+  return median(xs);
+}
+
+async function main() {
+  const admin = new Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${NAME}`);
+  const db = await openDatabase({ url: dbUrl, poolSize: 10 });
+  try {
+    await applyMigrations(db);
+    const prisma = db.prisma;
+    const pgVersion = (await prisma.$queryRawUnsafe<{ v: string }[]>("SELECT current_setting('server_version') AS v"))[0]!.v;
+    console.log(`machine: ${os.cpus().length} vCPU ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${pgVersion}`);
+    const services = createServices(prisma, new LocalEventBus());
+    const user = await prisma.user.create({ data: { email: 'bench@local', role: 'ADMIN' } });
+    const ctx = { actor: { userId: user.id, role: 'ADMIN' as const, apiKeyId: null }, meta: { requestId: 'bench' } };
+
+    const today = new Date().toISOString().slice(0, 10);
+    const start = fromEpochDay(toEpochDay(today) - Math.round(10 * 365.25));
+    const days = businessDays(start, today);
+    // 500 USD securities in 11 sectors; the portfolio holds the first 200.
+    await prisma.security.createMany({ data: Array.from({ length: 500 }, (_, i) => ({ symbol: `A${String(i).padStart(4, '0')}`, name: `Bench ${i}`, currency: 'USD', sector: `Sector ${i % 11}`, country: 'US', assetClass: 'Equity' })) });
+    let t = performance.now();
+    await prisma.$executeRawUnsafe(`
+      INSERT INTO price_bars (security_id, timeframe, ts, close)
+      SELECT s.id, '1d', d.day::timestamptz, round((50 + (s.n % 50) + 10 * sin(d.k / 30.0 + s.n) + d.k * 0.01)::numeric, 4)
+      FROM (SELECT id, row_number() OVER (ORDER BY symbol) AS n FROM securities) s
+      CROSS JOIN unnest($1::date[]) WITH ORDINALITY AS d(day, k)`, days);
+    console.log(`setup: ${(500 * days.length).toLocaleString('en')} daily bars in ${ms(performance.now() - t)}`);
+
+    const pf = await services.portfolios.create(ctx, { name: 'Bench 200', baseCurrency: 'USD' });
+    t = performance.now();
+    await services.ledger.record(ctx, { portfolioId: pf.id, type: 'DEPOSIT', date: days[0]!, amount: new D(10_000_000), currency: 'USD' });
+    for (let i = 0; i < 200; i++) {
+      await services.ledger.record(ctx, { portfolioId: pf.id, type: 'BUY', date: days[0]!, symbol: `A${String(i).padStart(4, '0')}`, quantity: new D(100 + i), price: new D(50 + (i % 50)) } as never);
+    }
+    for (let q = 63; q < days.length; q += 63) await services.ledger.record(ctx, { portfolioId: pf.id, type: 'DEPOSIT', date: days[q]!, amount: new D(50_000), currency: 'USD' });
+    console.log(`setup: ledger of ${200 + 1 + Math.floor(days.length / 63)} transactions in ${ms(performance.now() - t)}`);
+    t = performance.now();
+    const run = await services.valuation.refreshNavSeries(pf.id, { full: true });
+    console.log(`setup: NAV series of ${run?.days} days × 200 positions built in ${ms(performance.now() - t)}`);
+    const weight = new D(1).div(500);
+    await services.benchmarks.upsert(ctx, { code: 'B500', name: 'Equal 500', currency: 'USD', constituents: Array.from({ length: 500 }, (_, i) => ({ symbol: `A${String(i).padStart(4, '0')}`, weight })) });
+
+    const clear = () => services.analytics.cache.clear();
+    const from10 = days[0]!;
+    const to = days.at(-1)!;
+
+    // 1. performance + risk over 10 years
+    const perfRisk = await timeIt(RUNS, clear, () =>
+      Promise.all([services.analytics.performance(ctx, pf.id, from10, to), services.analytics.risk(ctx, pf.id, { from: from10, to })]),
+    );
+    const loadNav = await timeIt(RUNS, clear, () => loadNavPoints(prisma, pf.id, to));
+    const perfOnly = await timeIt(RUNS, clear, () => services.analytics.performance(ctx, pf.id, from10, to));
+    const riskOnly = await timeIt(RUNS, clear, () => services.analytics.risk(ctx, pf.id, { from: from10, to }));
+    const cached = await timeIt(RUNS, () => undefined, () => services.analytics.performance(ctx, pf.id, from10, to));
+    console.log(`1. performance + risk, 10 years (${days.length} NAV points, 200 positions): ${ms(perfRisk)} (performance ${ms(perfOnly)}, risk ${ms(riskOnly)}, cached ${ms(cached)}); loading the NAV series alone: ${ms(loadNav)}`);
+
+    // 2. one-year sector attribution vs the 500-constituent benchmark
+    const from1 = days[days.length - 253]!;
+    const attr = await timeIt(RUNS, clear, () => services.analytics.attribution(ctx, pf.id, from1, to, 'B500', 'SECTOR'));
+    const load = await timeIt(RUNS, clear, async () => {
+      const b = await loadBenchmark(prisma, 'B500');
+      const nav = await loadNavPoints(prisma, pf.id, to);
+      const entries = await loadLedger(prisma, pf.id, to);
+      const ids = [...new Set([...entries.map((e) => e.securityId).filter((s): s is string => !!s), ...b!.constituents.map((c) => c.securityId)])];
+      await Promise.all([loadSecurities(prisma, ids), loadCloses(prisma, ids, from1, to), loadFxRange(prisma, ['USD'], from1, to)]);
+      return nav;
+    });
+    const a = await services.analytics.attribution(ctx, pf.id, from1, to, 'B500', 'SECTOR');
+    console.log(`2. one-year SECTOR attribution vs 500 constituents (${a.groups.length} groups, 252 days): ${ms(attr)}; loading the same data alone: ${ms(load)}`);
+    console.log(`   check: allocation + selection + interaction − active = ${a.allocation.plus(a.selection).plus(a.interaction).minus(a.activeReturn).toExponential(2)}`);
+  } finally {
+    await db.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
