@@ -4,6 +4,12 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const models = '../generated/prisma/client';
 const connections = '../graphql/connection';
 
+// Client side: operations as plain strings (no graphql-js at run time), scalars as the strings they travel as.
+const clientPreset = {
+  presetConfig: { fragmentMasking: false },
+  config: { documentMode: 'string', enumsAsTypes: true, useTypeImports: true, scalars: { Decimal: 'string', Date: 'string', DateTime: 'string' } },
+} as const;
+
 const config: CodegenConfig = {
   schema: 'schema.graphql',
   generates: {
@@ -42,6 +48,8 @@ const config: CodegenConfig = {
         },
       },
     },
+    // Typed client operations (client preset): the dashboard (web/).
+    'web/src/gql/': { preset: 'client', documents: ['web/src/dashboard/**/*.{ts,tsx}', '!web/src/dashboard/live.ts'], ...clientPreset },
   },
 };
 

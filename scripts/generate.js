@@ -12,3 +12,6 @@ const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRI
 
 execFileSync(bin('prisma'), ['generate'], { cwd: root, env, stdio: 'inherit' });
 execFileSync(bin('graphql-codegen'), ['--config', 'codegen.ts'], { cwd: root, env, stdio: 'inherit' });
+// The browser surfaces (web/: the dashboard and the GraphiQL IDE) bundled by Vite from npm packages
+// into dist-web/, which the server serves: no CDN, nothing downloaded at run time.
+execFileSync(bin('vite'), ['build', '--config', 'web/vite.config.mts'], { cwd: root, env, stdio: 'inherit' });

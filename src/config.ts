@@ -19,6 +19,8 @@ export interface Config {
   /** A price older than this many calendar days before the valuation date is flagged STALE. */
   stalePriceDays: number;
   production: boolean;
+  /** GraphiQL at GET /graphql for browsers (src/server/web.ts); off answers 404 there. */
+  ideEnabled: boolean;
   /** Live NAV updates of a burst within this window are delivered as one (the last). */
   realtimeCoalesceMs: number;
   /** Operations in flight on one WebSocket. */
@@ -65,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000),
     stalePriceDays: int('STALE_PRICE_DAYS', env.STALE_PRICE_DAYS, 5),
     production: env.NODE_ENV === 'production',
+    ideEnabled: flag(env.IDE_ENABLED, true),
     realtimeCoalesceMs: int('REALTIME_COALESCE_MS', env.REALTIME_COALESCE_MS, 50),
     wsMaxSubscriptions: Math.max(1, int('WS_MAX_SUBSCRIPTIONS', env.WS_MAX_SUBSCRIPTIONS, 100)),
     wsMaxBufferBytes: Math.max(1024, int('WS_MAX_BUFFER_BYTES', env.WS_MAX_BUFFER_BYTES, 4 * 1024 * 1024)),

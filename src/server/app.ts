@@ -17,6 +17,7 @@ import { formatError } from '../graphql/errors';
 import { createMetrics, type Metrics } from './metrics';
 import { actorFromAuthorization } from './auth';
 import { attachWebSocket } from './ws';
+import { mountWeb } from './web';
 import { Realtime } from '../realtime';
 import { limitRules } from '../graphql/limits';
 import { queryCostPlugin } from './query-limits';
@@ -128,6 +129,9 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  // The dashboard at /, GraphiQL at GET /graphql for browsers, their bundles under /assets.
+  mountWeb(app, { ideEnabled: config.ideEnabled });
 
   app.use(
     '/graphql',
