@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { QueryLimits } from './graphql/limits';
+import type { RateLimitConfig } from './server/rate-limit';
 
 /** Every setting comes from the environment; `.env.example` lists them with their defaults. */
 export interface Config {
@@ -33,6 +34,10 @@ export interface Config {
   loginLockoutMinutes: number;
   /** Query limits on both transports (src/graphql/limits.ts). */
   queryLimits: QueryLimits;
+  /** Rate limits (src/server/rate-limit.ts): in Redis when REDIS_URL is set, in memory otherwise. */
+  rateLimits: RateLimitConfig;
+  /** How often open sockets' credentials are re-checked (a revocation in this process closes them at once). */
+  wsAuthRecheckMs: number;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -83,5 +88,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Off in production unless asked for; on elsewhere unless INTROSPECTION=0.
       introspection: flag(env.INTROSPECTION, env.NODE_ENV !== 'production'),
     },
+    rateLimits: {
+      windowSeconds: Math.max(1, int('RATE_LIMIT_WINDOW_SECONDS', env.RATE_LIMIT_WINDOW_SECONDS, 60)),
+      perKey: int('RATE_LIMIT_PER_KEY', env.RATE_LIMIT_PER_KEY, 600),
+      perIp: int('RATE_LIMIT_PER_IP', env.RATE_LIMIT_PER_IP, 1200),
+      wsConnectionsPerKey: int('WS_MAX_CONNECTIONS_PER_KEY', env.WS_MAX_CONNECTIONS_PER_KEY, 20),
+    },
+    wsAuthRecheckMs: Math.max(100, int('WS_AUTH_RECHECK_MS', env.WS_AUTH_RECHECK_MS, 1000)),
   };
 }

@@ -35,7 +35,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
   if (typeof code === 'string' && CLIENT_CODES.has(code)) {
     // Apollo prefixes errors thrown while building the context; the client needs only the reason.
     const message = formatted.message.replace(/^Context creation failed: /, '');
-    return { message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    // A rate-limited client learns when to come back.
+    const retryAfter = (original?.extensions ?? formatted.extensions)?.retryAfterSeconds;
+    return { message, locations: formatted.locations, path: formatted.path, extensions: typeof retryAfter === 'number' ? { code, retryAfterSeconds: retryAfter } : { code } };
   }
   log(original ?? error);
   return { message: 'internal error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };

@@ -21,6 +21,8 @@ import { mountWeb } from './web';
 import { Realtime } from '../realtime';
 import { limitRules } from '../graphql/limits';
 import { queryCostPlugin } from './query-limits';
+import { createRateLimitStore, httpRateLimit, RateLimits } from './rate-limit';
+import { credentialOf } from './auth';
 
 export interface App {
   server: http.Server;
@@ -69,11 +71,12 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
   const metrics = createMetrics();
   const app = express();
   const server = http.createServer(app);
+  const rateLimits = new RateLimits(config.rateLimits, createRateLimitStore(config.redisUrl, log));
   let stopping = false;
 
   const realtime = new Realtime(services, bus, log, { coalesceMs: config.realtimeCoalesceMs });
   await realtime.start();
-  const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes, live: { realtime, maxSubscriptions: config.wsMaxSubscriptions, maxBufferBytes: config.wsMaxBufferBytes }, limits: config.queryLimits });
+  const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes, live: { realtime, maxSubscriptions: config.wsMaxSubscriptions, maxBufferBytes: config.wsMaxBufferBytes }, limits: config.queryLimits, rateLimits, bus, authRecheckMs: config.wsAuthRecheckMs });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -135,6 +138,7 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
 
   app.use(
     '/graphql',
+    httpRateLimit(rateLimits, credentialOf, log),
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
@@ -176,6 +180,7 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
       // Sockets first: the HTTP drain would otherwise end their TCP connections under them.
       await ws.close(Math.min(2000, config.shutdownTimeoutMs));
       await apollo.stop();
+      await rateLimits.close();
       realtime.stop();
       await bus.close?.();
     },

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
@@ -9,13 +9,18 @@ import type { Actor, RequestMeta, Services } from '../services';
 import { createLoaders, type GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import type { Metrics } from './metrics';
-import { actorFromAuthorization } from './auth';
+import { actorFromAuthorization, credentialOf } from './auth';
+import { rateLimitedError, type RateLimits } from './rate-limit';
+import type { EventBus } from '../events/bus';
 import { withLiveOptions, type LiveSocketOptions } from '../realtime/graphql-ws';
 import { costRefusal, limitRules, type QueryLimits } from '../graphql/limits';
 
 type SocketState = {
   actor?: Actor;
   meta?: RequestMeta;
+  /** The credential's hash, what rate limits count by. */
+  credential?: string;
+  slot?: { release(): Promise<void>; refresh(): Promise<void> };
 };
 
 /**
@@ -23,7 +28,7 @@ type SocketState = {
  * `connection_init` (`connectionParams.authorization`); otherwise onConnect refuses it
  * and graphql-ws closes it with 4403 Forbidden.
  */
-export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSchema; services: Services; db: Database; log: Logger; metrics: Metrics; maxPayload: number; live?: Omit<LiveSocketOptions<GraphQLContext>, 'perEventContext' | 'onSlowConsumer'>; limits: QueryLimits }) {
+export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSchema; services: Services; db: Database; log: Logger; metrics: Metrics; maxPayload: number; rateLimits: RateLimits; bus: EventBus; authRecheckMs: number; live?: Omit<LiveSocketOptions<GraphQLContext>, 'perEventContext' | 'onSlowConsumer'>; limits: QueryLimits }) {
   const { server, schema, services, db, log, metrics } = opts;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: opts.maxPayload });
   wss.on('connection', (socket) => {
@@ -36,6 +41,45 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
     validate(s, document, rules).map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
   const format = (errors: readonly Error[]) => errors.map((e) => formatError({ message: e.message, ...(e as { toJSON?: () => object }).toJSON?.() }, e, (err) => log.error({ err }, 'unexpected error')));
 
+  // Open, authenticated sockets, so that a revoked credential can close them (4403).
+  const open = new Map<WebSocket, SocketState>();
+  const forbid = (matches: (actor: Actor) => boolean) => {
+    for (const [socket, state] of open) {
+      if (state.actor && matches(state.actor)) {
+        open.delete(socket);
+        socket.close(4403, 'Forbidden: credential revoked or expired');
+      }
+    }
+  };
+  // At once on a revocation published on the bus (across processes with the Redis bus)…
+  const unsubscribeRevoked = opts.bus.subscribe('credential.revoked', (e) =>
+    forbid((a) => (!!e.apiKeyId && a.apiKeyId === e.apiKeyId) || (!!e.sessionId && a.sessionId === e.sessionId)),
+  );
+  // …and by a periodic re-check of every open socket's credential in one batch (expiry,
+  // deactivated users, revocations this process did not hear of); socket slots refreshed meanwhile.
+  let checking = false;
+  let ticks = 0;
+  const recheck = setInterval(async () => {
+    if (checking || !open.size) return;
+    checking = true;
+    try {
+      const states = [...open.values()];
+      const apiKeyIds = [...new Set(states.map((s) => s.actor?.apiKeyId).filter((id): id is string => !!id))];
+      const sessionIds = [...new Set(states.map((s) => s.actor?.sessionId).filter((id): id is string => !!id))];
+      const invalid = await services.identity.invalidCredentials({ apiKeyIds, sessionIds });
+      forbid((a) => (!!a.apiKeyId && invalid.apiKeyIds.has(a.apiKeyId)) || (!!a.sessionId && invalid.sessionIds.has(a.sessionId)));
+      if (++ticks * opts.authRecheckMs >= 20_000) {
+        ticks = 0;
+        await Promise.all([...open.values()].map((s) => s.slot?.refresh().catch(() => undefined)));
+      }
+    } catch (err) {
+      log.warn({ err }, 'websocket: credential re-check failed');
+    } finally {
+      checking = false;
+    }
+  }, opts.authRecheckMs);
+  recheck.unref();
+
   const graphqlWs = useServer<Record<string, unknown> | undefined, SocketState>(
     // Live subscriptions: shared execution per event, per-socket cap, slow-consumer cut-off (src/realtime/graphql-ws.ts).
     withLiveOptions({
@@ -43,7 +87,12 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
       validate: validateWithLimits,
       // The cost limit needs the variables, which `validate` does not get: parsed and validated
       // here (as Apollo does: validation errors first, then cost), and handed to graphql-ws ready to run.
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
+        const verdict = await opts.rateLimits.operation(ctx.extra.credential ?? null, ctx.extra.meta?.ip);
+        if (!verdict.allowed) {
+          const e = rateLimitedError(verdict.retryAfterSeconds);
+          return [new GraphQLError(e.message, { extensions: e.extensions })];
+        }
         let document;
         try {
           document = parse(payload.query);
@@ -62,7 +111,24 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
         try {
           const actor = await actorFromAuthorization(services, { actor: null, meta }, ctx.connectionParams?.authorization);
           if (!actor) return false;
-          Object.assign(ctx.extra, { actor, meta });
+          const credential = credentialOf(ctx.connectionParams?.authorization)!;
+          const slot = await opts.rateLimits.openSocket(credential);
+          const socket = ctx.extra.socket;
+          if (!slot) {
+            // 4429, not 4403: the client is told to back off rather than to bring a new credential.
+            socket.close(4429, `too many open sockets for this key (at most ${opts.rateLimits.config.wsConnectionsPerKey})`);
+            return false;
+          }
+          Object.assign(ctx.extra, { actor, meta, credential, slot });
+          open.set(socket, ctx.extra);
+          socket.once('close', () => {
+            open.delete(socket);
+            void slot.release().catch(() => undefined);
+          });
+          if (socket.readyState !== socket.OPEN) {
+            open.delete(socket);
+            void slot.release().catch(() => undefined);
+          }
           return true;
         } catch {
           return false;
@@ -92,6 +158,8 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
      * handshake within `graceMs` is cut off, so shutdown never waits on a peer.
      */
     close: async (graceMs: number) => {
+      clearInterval(recheck);
+      unsubscribeRevoked();
       const disposed = graphqlWs.dispose();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([disposed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);

@@ -15,7 +15,8 @@ export interface TestServer {
 
 /** The real server (Apollo, Express, graphql-ws) on an ephemeral port over a test database. */
 export async function startTestServer(db: Database, env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ LOG_LEVEL: 'silent', ...env });
+  // Rate limits off unless a test asks for them: suites fire requests faster than any client would.
+  const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_PER_KEY: '0', RATE_LIMIT_PER_IP: '0', WS_MAX_CONNECTIONS_PER_KEY: '0', ...env });
   const app = await createApp({ config, db, log: createLogger(config.logLevel) });
   const port = await app.listen(0, '127.0.0.1');
   return { app, url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, close: () => app.stop() };
