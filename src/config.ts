@@ -19,6 +19,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** A price older than this many calendar days before the valuation date is flagged STALE. */
   stalePriceDays: number;
+  /** How long a valuation now may be served from memory at most; events drop it sooner (0: off). */
+  valuationCacheTtlMs: number;
   production: boolean;
   /** GraphiQL at GET /graphql for browsers (src/server/web.ts); off answers 404 there. */
   ideEnabled: boolean;
@@ -71,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: int('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 1024 * 1024),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000),
     stalePriceDays: int('STALE_PRICE_DAYS', env.STALE_PRICE_DAYS, 5),
+    valuationCacheTtlMs: int('VALUATION_CACHE_TTL_MS', env.VALUATION_CACHE_TTL_MS, 5000),
     production: env.NODE_ENV === 'production',
     ideEnabled: flag(env.IDE_ENABLED, true),
     realtimeCoalesceMs: int('REALTIME_COALESCE_MS', env.REALTIME_COALESCE_MS, 50),

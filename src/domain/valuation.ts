@@ -92,7 +92,8 @@ export interface ValuationResult {
   cash: CashValue[];
 }
 
-const round = (d: Decimal) => d.toDecimalPlaces(OUTPUT_DP);
+/** Half-even to OUTPUT_DP places; a value already that short is returned as is (no new Decimal). */
+const round = (d: Decimal) => (d.decimalPlaces() <= OUTPUT_DP ? d : d.toDecimalPlaces(OUTPUT_DP));
 
 export function pricingStatus(priceDate: string | null, date: string, staleDays: number): PricingStatus {
   if (!priceDate) return 'MISSING';
@@ -113,11 +114,19 @@ function statusOf(date: string, staleDays: number): (priceDate: string | null) =
 export function valuePortfolio(input: ValuationInput): ValuationResult {
   const { baseCurrency, date, fx } = input;
   const missingFx = new Set<string>();
+  // One lookup per currency (a 1,000-holding book has a handful of them).
+  const rates = new Map<string, Decimal | null>();
   const rateOf = (currency: string): Decimal | null => {
-    const r = fx.convertRate(currency, baseCurrency, date)?.rate ?? null;
+    let r = rates.get(currency);
+    if (r === undefined) {
+      r = fx.convertRate(currency, baseCurrency, date)?.rate ?? null;
+      rates.set(currency, r);
+    }
     if (!r) missingFx.add(currency);
     return r;
   };
+  // Identity (the base currency itself) needs no multiplication.
+  const toBase = (amount: Decimal, rate: Decimal | null) => (!rate ? ZERO : rate.eq(1) ? amount : amount.times(rate));
 
   const status_ = statusOf(date, input.staleDays);
   const raw = input.positions
@@ -132,16 +141,16 @@ export function valuePortfolio(input: ValuationInput): ValuationResult {
         status,
         marketValue,
         fxRate,
-        marketValueBase: fxRate ? marketValue.times(fxRate) : ZERO,
+        marketValueBase: toBase(marketValue, fxRate),
         unrealizedPnl,
-        unrealizedPnlBase: fxRate ? unrealizedPnl.times(fxRate) : ZERO,
+        unrealizedPnlBase: toBase(unrealizedPnl, fxRate),
       };
     });
   const cashRaw = input.cash
     .filter((c) => !c.balance.isZero())
     .map((c) => {
       const fxRate = rateOf(c.currency);
-      return { c, fxRate, balanceBase: fxRate ? c.balance.times(fxRate) : ZERO };
+      return { c, fxRate, balanceBase: toBase(c.balance, fxRate) };
     });
 
   const positionsValue = sum(raw.map((h) => h.marketValueBase));
@@ -150,28 +159,34 @@ export function valuePortfolio(input: ValuationInput): ValuationResult {
   // One division, then products: 40 significant digits keep the 10-place weights exact.
   const invNav = nav.isZero() ? ZERO : new (nav.constructor as typeof Decimal)(1).div(nav);
 
-  const holdings: HoldingValue[] = raw
-    .map(({ p, status, marketValue, fxRate, marketValueBase, unrealizedPnl, unrealizedPnlBase }) => ({
-      securityId: p.securityId,
-      symbol: p.symbol,
-      name: p.name,
-      currency: p.currency,
-      sector: p.sector,
-      assetClass: p.assetClass,
-      country: p.country,
-      quantity: p.quantity,
-      price: p.price?.value ?? null,
-      priceDate: p.price?.date ?? null,
-      marketValue: round(marketValue),
-      fxRate,
-      marketValueBase: round(marketValueBase),
-      costBasis: round(p.costBasis),
-      unrealizedPnl: round(unrealizedPnl),
-      unrealizedPnlBase: round(unrealizedPnlBase),
-      weight: round(marketValueBase.times(invNav)),
-      pricingStatus: status,
-    }))
-    .sort((a, b) => b.marketValueBase.abs().cmp(a.marketValueBase.abs()) || (a.symbol < b.symbol ? -1 : 1));
+  const holdings = raw
+    .map(({ p, status, marketValue, fxRate, marketValueBase, unrealizedPnl, unrealizedPnlBase }) => {
+      const rounded = round(marketValueBase);
+      const holding: HoldingValue = {
+        securityId: p.securityId,
+        symbol: p.symbol,
+        name: p.name,
+        currency: p.currency,
+        sector: p.sector,
+        assetClass: p.assetClass,
+        country: p.country,
+        quantity: p.quantity,
+        price: p.price?.value ?? null,
+        priceDate: p.price?.date ?? null,
+        marketValue: round(marketValue),
+        fxRate,
+        marketValueBase: rounded,
+        costBasis: round(p.costBasis),
+        unrealizedPnl: round(unrealizedPnl),
+        unrealizedPnlBase: round(unrealizedPnlBase),
+        weight: invNav.isZero() ? ZERO : round(marketValueBase.times(invNav)),
+        pricingStatus: status,
+      };
+      // The sort key once per holding, not two abs() per comparison.
+      return { holding, size: rounded.abs() };
+    })
+    .sort((a, b) => b.size.cmp(a.size) || (a.holding.symbol < b.holding.symbol ? -1 : 1))
+    .map((x) => x.holding);
 
   return {
     asOf: input.asOf,

@@ -4,7 +4,7 @@ import express, { type ErrorRequestHandler, type Request } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
@@ -66,6 +66,7 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
   const bus = await createEventBus(config.redisUrl, log);
   const services = createServices(db.prisma, bus, {
     identity: { sessionTtlMinutes: config.sessionTtlMinutes, loginMaxAttempts: config.loginMaxAttempts, loginLockoutMinutes: config.loginLockoutMinutes },
+    valuation: { stalePriceDays: config.stalePriceDays, cacheTtlMs: config.valuationCacheTtlMs },
   });
   const schema = buildSchema();
   const metrics = createMetrics();
@@ -92,6 +93,10 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
+      // The default cache-control plugin hooks willResolveField, which makes Apollo wrap every
+      // field resolver of the schema (a 1,000-holding valuation has ~9,000 leaf fields); no
+      // type carries a cache hint, so it only ever answered no-store, which /graphql sets below.
+      ApolloServerPluginCacheControlDisabled(),
       operationLogging(log, metrics),
       queryCostPlugin(schema, config.queryLimits),
     ],
@@ -138,6 +143,11 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
 
   app.use(
     '/graphql',
+    (_req, res, next) => {
+      // Portfolio data is private to the caller: never stored by a shared cache.
+      res.setHeader('cache-control', 'no-store');
+      next();
+    },
     httpRateLimit(rateLimits, credentialOf, log),
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {

@@ -4,7 +4,7 @@ import { AuditLogService } from './audit-log';
 import { IdentityService, type IdentityOptions } from './identity';
 import { SharingService } from './sharing';
 import { MarketDataService } from './market-data';
-import { ValuationService } from './valuation';
+import { ValuationService, type ValuationOptions } from './valuation';
 import { PortfolioService } from './portfolios';
 import { SecurityService } from './securities';
 import { LedgerService } from './ledger';
@@ -19,11 +19,12 @@ export type { ServiceContext, Actor, RequestMeta } from './context';
 /** The use cases, each bound to one database and the bus they publish on; built once per process. */
 export interface ServiceOptions {
   identity?: Partial<IdentityOptions>;
+  valuation?: ValuationOptions;
 }
 
 export function createServices(db: Db, bus: EventBus, options: ServiceOptions = {}) {
   const ledger = new LedgerService(db, bus);
-  const valuation = new ValuationService(db, bus);
+  const valuation = new ValuationService(db, bus, options.valuation);
   const analytics = new AnalyticsService(db, bus, valuation);
   return {
     ledger,

@@ -3,7 +3,7 @@ import { D } from '../domain/decimal';
 import { DomainError } from '../domain/errors';
 import { assertIsoDate, toEpochDay } from '../domain/dates';
 import { FxTable, candidatePairs } from '../domain/fx';
-import { valuePortfolio, type PositionInput, type ValuationResult } from '../domain/valuation';
+import { valuePortfolio, type CashInput, type PositionInput, type ValuationResult } from '../domain/valuation';
 import { exposureOf, type ExposureResult } from '../domain/exposure';
 import {
   businessDayOnOrBefore,
@@ -34,6 +34,21 @@ export interface ValuationOptions {
   stalePriceDays?: number;
   /** The clock, for tests. */
   today?: () => string;
+  /**
+   * How long a valuation "now" may be served from memory at most (0: never cached). Events on
+   * the bus drop it at once; this bounds what no event announces (files imported by
+   * another process, a security's metadata edited, another process without a shared bus).
+   */
+  cacheTtlMs?: number;
+}
+
+/** A valuation now of one portfolio, kept until an event or the TTL says otherwise. */
+interface CachedValuation {
+  result: ValuationResult;
+  baseCurrency: string;
+  date: string;
+  securityIds: ReadonlySet<string>;
+  expires: number;
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -61,6 +76,25 @@ export class ValuationService {
   ) {
     this.staleDays = options.stalePriceDays ?? loadConfig().stalePriceDays;
     this.today = options.today ?? today;
+    this.cacheTtlMs = options.cacheTtlMs ?? 5000;
+    // Published after each commit: what changed drops the cached valuations it reaches.
+    bus.subscribe('trade.booked', (e) => this.forget((id) => id === e.portfolioId));
+    bus.subscribe('cash.moved', (e) => this.forget((id) => id === e.portfolioId));
+    bus.subscribe('prices.ingested', (e) => {
+      const ids = new Set(e.prices.map((p) => p.securityId));
+      this.forget((_id, c) => [...ids].some((s) => c.securityIds.has(s)));
+    });
+    bus.subscribe('fx.ingested', () => this.forget(() => true));
+  }
+
+  private readonly cacheTtlMs: number;
+  private readonly cache = new Map<string, CachedValuation>();
+  /** Counts invalidations: a valuation read while one happened is not kept (it may predate it). */
+  private epoch = 0;
+
+  private forget(match: (portfolioId: string, c: CachedValuation) => boolean): void {
+    this.epoch++;
+    for (const [id, c] of this.cache) if (match(id, c)) this.cache.delete(id);
   }
 
   async valuation(ctx: ServiceContext, portfolioId: string, asOf?: string | null): Promise<ValuationResult> {
@@ -84,10 +118,40 @@ export class ValuationService {
       assertIsoDate(asOf, 'asOf');
       if (toEpochDay(asOf) > toEpochDay(this.today()) + 1) throw badInput(`asOf ${asOf} is in the future`);
     }
+    if (asOf == null && this.cacheTtlMs > 0) return this.valueNowCached(portfolios);
+    return this.compute(portfolios, asOf);
+  }
+
+  /** valueMany(now) through the cache: only the portfolios without a current entry are read. */
+  private async valueNowCached(portfolios: readonly Portfolio[]): Promise<ValuationResult[]> {
+    const date = this.today();
+    const now = Date.now();
+    const instant = new Date(now);
+    // Nothing changed since these were computed: the same values, as of this instant.
+    const out: (ValuationResult | undefined)[] = portfolios.map((p) => {
+      const c = this.cache.get(p.id);
+      return c && c.expires > now && c.date === date && c.baseCurrency === p.baseCurrency ? { ...c.result, asOf: instant } : undefined;
+    });
+    const missing = portfolios.filter((_p, i) => !out[i]);
+    if (!missing.length) return out as ValuationResult[];
+    const epoch = this.epoch;
+    const fresh = await this.compute(missing, null);
+    // Kept only when no event arrived while it was read: it might predate that change.
+    if (epoch === this.epoch) {
+      for (const [id, c] of this.cache) if (c.expires <= now) this.cache.delete(id);
+      missing.forEach((p, i) => {
+        const result = fresh[i]!;
+        this.cache.set(p.id, { result, baseCurrency: p.baseCurrency, date, securityIds: new Set(result.holdings.map((h) => h.securityId)), expires: now + this.cacheTtlMs });
+      });
+    }
+    let k = 0;
+    return out.map((r) => r ?? fresh[k++]!);
+  }
+
+  private async compute(portfolios: readonly Portfolio[], asOf: string | null | undefined): Promise<ValuationResult[]> {
     const ids = portfolios.map((p) => p.id);
     const date = asOf ?? this.today();
-    const positions = asOf == null ? await this.currentPositions(ids) : await this.positionsAt(ids, asOf);
-    const cash = asOf == null ? await this.currentCash(ids) : await this.cashAt(ids, asOf);
+    const { positions, cash } = asOf == null ? await this.current(ids) : { positions: await this.positionsAt(ids, asOf), cash: await this.cashAt(ids, asOf) };
     const currencies = new Set<string>(portfolios.map((p) => p.baseCurrency));
     for (const list of positions.values()) for (const p of list) currencies.add(p.currency);
     for (const list of cash.values()) for (const c of list) currencies.add(c.currency);
@@ -106,30 +170,42 @@ export class ValuationService {
     );
   }
 
-  /** Open lots summed per security, with the latest quote: one query for all portfolios. */
-  private async currentPositions(ids: string[]): Promise<Map<string, PositionInput[]>> {
-    const rows = await this.db.$queryRaw<(SecurityRow & { portfolio_id: string; qty: string; cost: string; price: string | null; price_date: string | null })[]>`
-      SELECT l.portfolio_id, l.security_id, s.symbol, s.name, s.currency, s.sector, s.asset_class, s.country,
-             sum(l.qty_open)::text AS qty, sum(l.cost_basis)::text AS cost,
-             q.price::text AS price, to_char(q.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS price_date
-      FROM lots l
-      JOIN securities s ON s.id = l.security_id
-      LEFT JOIN quotes q ON q.security_id = l.security_id
-      WHERE l.portfolio_id = ANY(${ids}::uuid[]) AND l.qty_open <> 0
-      GROUP BY l.portfolio_id, l.security_id, s.id, q.security_id`;
-    const out = new Map<string, PositionInput[]>();
+  /**
+   * Open lots summed per security with the latest quote, and cash balances: two queries for
+   * all portfolios, sent together. (Measured alternatives: one row of json_agg was slower to
+   * build in PostgreSQL than the 1,000 plain rows are to decode; to_char on the quote's
+   * instant cost more than a cast to date.)
+   */
+  private async current(ids: string[]): Promise<{ positions: Map<string, PositionInput[]>; cash: Map<string, CashInput[]> }> {
+    const [rows, cashRows] = await Promise.all([
+      this.db.$queryRaw<(SecurityRow & { portfolio_id: string; qty: string; cost: string; price: string | null; price_date: string | null })[]>`
+        SELECT x.portfolio_id, x.security_id, s.symbol, s.name, s.currency, s.sector, s.asset_class, s.country,
+               x.qty::text AS qty, x.cost::text AS cost, q.price::text AS price, (q.ts AT TIME ZONE 'UTC')::date::text AS price_date
+        FROM (SELECT portfolio_id, security_id, sum(qty_open) AS qty, sum(cost_basis) AS cost FROM lots
+              WHERE portfolio_id = ANY(${ids}::uuid[]) AND qty_open <> 0 GROUP BY portfolio_id, security_id) x
+        JOIN securities s ON s.id = x.security_id
+        LEFT JOIN quotes q ON q.security_id = x.security_id`,
+      this.db.$queryRaw<{ portfolio_id: string; currency: string; balance: string }[]>`
+        SELECT portfolio_id, currency, balance::text AS balance FROM cash_balances WHERE portfolio_id = ANY(${ids}::uuid[]) AND balance <> 0`,
+    ]);
+    const positions = new Map<string, PositionInput[]>();
     for (const r of rows) {
-      const list = out.get(r.portfolio_id) ?? [];
-      list.push({ ...security(r), quantity: dec(r.qty), costBasis: dec(r.cost), price: r.price && r.price_date ? { value: dec(r.price), date: r.price_date } : null });
-      out.set(r.portfolio_id, list);
+      let list = positions.get(r.portfolio_id);
+      if (!list) positions.set(r.portfolio_id, (list = []));
+      list.push({
+        securityId: r.security_id,
+        symbol: r.symbol,
+        name: r.name,
+        currency: r.currency,
+        sector: r.sector,
+        assetClass: r.asset_class,
+        country: r.country,
+        quantity: new D(r.qty),
+        costBasis: new D(r.cost),
+        price: r.price != null && r.price_date != null ? { value: new D(r.price), date: r.price_date } : null,
+      });
     }
-    return out;
-  }
-
-  private async currentCash(ids: string[]): Promise<Map<string, { currency: string; balance: D }[]>> {
-    const rows = await this.db.$queryRaw<{ portfolio_id: string; currency: string; balance: string }[]>`
-      SELECT portfolio_id, currency, balance::text AS balance FROM cash_balances WHERE portfolio_id = ANY(${ids}::uuid[]) AND balance <> 0`;
-    return group(rows, (r) => ({ currency: r.currency, balance: dec(r.balance) }));
+    return { positions, cash: group(cashRows, (r) => ({ currency: r.currency, balance: new D(r.balance) })) };
   }
 
   /**
