@@ -28,9 +28,20 @@ export function barProblem(bar: Bar): string | null {
   return null;
 }
 
+/** 10^n per Decimal constructor, built once: a file import checks millions of values. */
+const powersOfTen = new WeakMap<typeof Decimal, Map<number, Decimal>>();
+function tenToThe(ctor: typeof Decimal, n: number): Decimal {
+  let byN = powersOfTen.get(ctor);
+  if (!byN) powersOfTen.set(ctor, (byN = new Map()));
+  let p = byN.get(n);
+  if (!p) byN.set(n, (p = new ctor(10).pow(n)));
+  return p;
+}
+
 /** Decimal places a NUMERIC(30, scale) column keeps: more would be silently rounded away. */
 export function scaleProblem(name: string, value: Decimal, scale: number, integerDigits = 20): string | null {
   if (value.decimalPlaces() > scale) return `${name} has more than ${scale} decimal places`;
-  if (value.abs().gte(new (value.constructor as typeof Decimal)(10).pow(integerDigits))) return `${name} is too large`;
+  // |value| ≥ 10^n, without allocating: a finite value's exponent e says |value| ∈ [10^e, 10^(e+1)).
+  if (value.isFinite() ? !value.isZero() && value.e >= integerDigits : value.abs().gte(tenToThe(value.constructor as typeof Decimal, integerDigits))) return `${name} is too large`;
   return null;
 }
