@@ -194,12 +194,17 @@ function PortfolioView({ apiKey, id, ws }: { apiKey: string; id: string; ws: Cli
       .catch(() => setHistory([]));
   }, [apiKey, id, refresh]);
 
-  // Holdings, exposure and orders follow the NAV (at most every 2 s) and orderUpdated events.
+  // Holdings, exposure and orders follow the NAV (at most every 2 s, the last change always
+  // included) and orderUpdated events.
   const lastRefresh = useRef(0);
   useEffect(() => {
-    if (!nav || Date.now() - lastRefresh.current < 2000) return;
-    lastRefresh.current = Date.now();
-    refresh();
+    if (!nav) return;
+    const wait = Math.max(0, lastRefresh.current + 2000 - Date.now());
+    const timer = setTimeout(() => {
+      lastRefresh.current = Date.now();
+      refresh();
+    }, wait);
+    return () => clearTimeout(timer);
   }, [nav, refresh]);
   useEffect(() => subscribe(ws, ORDER_UPDATED, { id }, () => refresh(), () => undefined), [ws, id, refresh]);
 
@@ -214,7 +219,7 @@ function PortfolioView({ apiKey, id, ws }: { apiKey: string; id: string; ws: Cli
         <div>
           <h1>{overview.name}</h1>
           <span className="muted">
-            {ccy} · <span data-testid="nav-mode">{mode === 'live' ? '● live' : mode === 'polling' ? `polling every ${POLL_MS / 1000}s` : 'connecting…'}</span>
+            {ccy} · <span data-testid="nav-mode" className={mode === 'live' ? 'live' : ''}>{mode === 'live' ? '● live' : mode === 'polling' ? `polling every ${POLL_MS / 1000}s` : 'connecting…'}</span>
           </span>
         </div>
         <div className="nav">

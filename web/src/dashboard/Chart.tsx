@@ -8,8 +8,8 @@ interface Point {
 /** The NAV series as a small SVG line chart: no charting library, nothing from a CDN. */
 export function NavChart({ points, currency }: { points: Point[]; currency: string }) {
   if (points.length < 2) return <p className="muted">Not enough history for a chart yet.</p>;
-  const width = 640;
-  const height = 200;
+  const width = 1000;
+  const height = 240;
   const pad = { left: 8, right: 8, top: 12, bottom: 22 };
   const values = points.map((p) => Number(p.nav));
   const min = Math.min(...values);

@@ -47,6 +47,23 @@ async function firstPortfolioId(key: string): Promise<string> {
   return body.data?.portfolios?.nodes?.[0]?.id ?? 'PORTFOLIO_ID';
 }
 
+/**
+ * Tabs GraphiQL saved before a key was given still say PORTFOLIO_ID: fill in the real id, keeping
+ * whatever else the user changed.
+ */
+function fillSavedPlaceholders(portfolioId: string): void {
+  if (portfolioId === 'PORTFOLIO_ID') return;
+  try {
+    for (let i = 0; i < localStorage.length; i++) {
+      const name = localStorage.key(i);
+      const value = name?.startsWith('graphiql:') ? localStorage.getItem(name) : null;
+      if (name && value?.includes('PORTFOLIO_ID')) localStorage.setItem(name, value.replaceAll('PORTFOLIO_ID', portfolioId));
+    }
+  } catch {
+    // No storage: nothing was saved either.
+  }
+}
+
 /** The server's own schema when it answers introspection; schema.graphql as bundled otherwise. */
 async function loadSchema(key: string): Promise<{ schema: IntrospectionQuery; note: string }> {
   const body = await post<IntrospectionQuery>(key, getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
@@ -92,7 +109,11 @@ function Ide() {
   useEffect(() => {
     let live = true;
     setReady(null);
-    void Promise.all([firstPortfolioId(apiKey), loadSchema(apiKey)]).then(([portfolioId, { schema, note }]) => live && setReady({ portfolioId, schema, note }));
+    void Promise.all([firstPortfolioId(apiKey), loadSchema(apiKey)]).then(([portfolioId, { schema, note }]) => {
+      if (!live) return;
+      fillSavedPlaceholders(portfolioId);
+      setReady({ portfolioId, schema, note });
+    });
     return () => {
       live = false;
     };
