@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { D } from '../domain/decimal';
+import { assertIsoDate } from '../domain/dates';
 import type { Db } from './db';
 import { writeAudit } from './audit';
 import {
@@ -63,8 +64,6 @@ export interface ImportResult extends IngestResult {
   elapsedMs: number;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 function splitLine(line: string): string[] {
   return line.split(',').map((c) => {
     const t = c.trim();
@@ -88,8 +87,11 @@ function decimalCell(value: string | undefined, name: string, required: boolean)
 
 function dateCell(value: string | undefined, name: string): string | null {
   if (!value) return null;
-  const d = new Date(`${value}T00:00:00Z`);
-  if (!DATE.test(value) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) throw new Error(`${name} "${value.slice(0, 40)}" is not a date YYYY-MM-DD`);
+  try {
+    assertIsoDate(value, name);
+  } catch {
+    throw new Error(`${name} "${value.slice(0, 40)}" is not a date YYYY-MM-DD`);
+  }
   return value;
 }
 
@@ -205,6 +207,9 @@ export class MarketImporter {
           : `CREATE TEMP TABLE import_stage (base text, quote text, date date, rate numeric)`,
       );
     }
+    // A batch is written while the next one is parsed and checked: PostgreSQL works in its
+    // own process, so the two overlap on two cores. Writes stay in file order.
+    let writing: Promise<void> = Promise.resolve();
     try {
       for await (const batch of csvBatches(path, parse, required, this.options.batchSize ?? 50_000, bytes)) {
         const good: T[] = [];
@@ -223,10 +228,12 @@ export class MarketImporter {
         rejected += bad.length;
         // Rows repeated inside a batch collapse to the last one: count what the file gave.
         accepted += good.length - bad.length;
-        if (write && count) await write(pg);
+        await writing;
+        if (write && count) writing = write(pg);
         rows += batch.length;
         this.options.onProgress?.({ rows, accepted, rejected, bytes: Math.min(bytes.read, totalBytes), totalBytes, elapsedMs: Date.now() - started });
       }
+      await writing;
       await this.db.$transaction(async (tx) =>
         writeAudit(tx, { actor: null, meta: { requestId: `import-${randomUUID()}` } }, {
           action: `${kind}.import`,
@@ -236,6 +243,8 @@ export class MarketImporter {
         }),
       );
     } finally {
+      // A failed batch must not leave its write running against a closed connection.
+      await writing.catch(() => undefined);
       await pg?.end();
     }
     errors.sort((a, b) => a.index - b.index);
