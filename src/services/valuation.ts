@@ -15,12 +15,12 @@ import {
   type NavPointValue,
   type PriceSeries,
 } from '../domain/nav-series';
-import { loadConfig } from '../config';
 import type { EventBus } from '../events/bus';
 import type { Db, Tx } from './db';
 import type { ServiceContext } from './context';
 import { getReadablePortfolio } from './access';
 import { loadFxTable } from './market-data';
+import { loadLedger } from './analytics-data';
 import { badInput } from './validate';
 
 /*
@@ -74,7 +74,8 @@ export class ValuationService {
     private readonly bus: EventBus,
     options: ValuationOptions = {},
   ) {
-    this.staleDays = options.stalePriceDays ?? loadConfig().stalePriceDays;
+    // The server passes STALE_PRICE_DAYS; 5 is its documented default.
+    this.staleDays = options.stalePriceDays ?? 5;
     this.today = options.today ?? today;
     this.cacheTtlMs = options.cacheTtlMs ?? 5000;
     // Published after each commit: what changed drops the cached valuations it reaches.
@@ -374,21 +375,7 @@ export class ValuationService {
 export async function computeSeries(tx: Tx | Db, portfolioId: string, base: string, days: string[]): Promise<NavPointValue[]> {
   const from = days[0]!;
   const to = days.at(-1)!;
-  const txs = await tx.$queryRaw<{ type: LedgerEntry['type']; security_id: string | null; quantity: string | null; price: string | null; amount: string; currency: string; split_ratio: string | null; trade_date: string }[]>`
-    SELECT type::text AS type, security_id, quantity::text AS quantity, price::text AS price, amount::text AS amount, currency, split_ratio::text AS split_ratio,
-           to_char(trade_date, 'YYYY-MM-DD') AS trade_date
-    FROM transactions WHERE portfolio_id = ${portfolioId}::uuid AND trade_date <= ${to}::date
-    ORDER BY trade_date, created_at, id`;
-  const entries: LedgerEntry[] = txs.map((t) => ({
-    date: t.trade_date,
-    type: t.type,
-    securityId: t.security_id,
-    quantity: t.quantity ? dec(t.quantity) : null,
-    price: t.price ? dec(t.price) : null,
-    amount: dec(t.amount),
-    currency: t.currency,
-    splitRatio: t.split_ratio ? dec(t.split_ratio) : null,
-  }));
+  const entries = await loadLedger(tx, portfolioId, to);
   const sids = [...new Set(entries.map((e) => e.securityId).filter((s): s is string => !!s))];
   const secs = sids.length ? await tx.$queryRaw<{ id: string; currency: string }[]>`SELECT id, currency FROM securities WHERE id = ANY(${sids}::uuid[])` : [];
   // Daily closes inside the window, plus the last one before it for each security.
