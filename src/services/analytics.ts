@@ -9,6 +9,7 @@ import {
   constantHoldingsSeries,
   cumulativeSeries,
   currencyAttribution,
+  dailyReturns,
   dailyAttribution,
   groupOf,
   CASH_GROUP,
@@ -23,6 +24,7 @@ import {
   stressTest,
   trailingReturns,
   twr,
+  type DailyReturn,
   type GroupBy,
   type NavPoint,
   type Shock,
@@ -72,6 +74,13 @@ export interface WhatIfTradeArg {
   fee?: D | null;
 }
 
+interface NavData {
+  /** Inception..to. */
+  points: NavPoint[];
+  /** dailyReturns(points), computed on first use. */
+  daily: () => DailyReturn[];
+}
+
 function checkRange(from: string, to: string): void {
   assertIsoDate(from, 'from');
   assertIsoDate(to, 'to');
@@ -108,12 +117,25 @@ export class AnalyticsService {
 
   /** The NAV series from inception up to `to`, brought up to date first. */
   private async navPoints(portfolioId: string, to: string, ctx: ServiceContext): Promise<NavPoint[]> {
-    // Shared by the analytics of one portfolio (performance and risk asked together load it
-    // once); dropped with the portfolio's other cached results.
+    return (await this.navData(portfolioId, to, ctx)).points;
+  }
+
+  /**
+   * The NAV series with its daily returns, computed once on first use. Shared by the
+   * analytics of one portfolio (performance and risk asked together load it and divide
+   * once); dropped with the portfolio's other cached results.
+   */
+  private navData(portfolioId: string, to: string, ctx: ServiceContext): Promise<NavData> {
     const key = this.cache.key('nav', portfolioId, [to]);
-    const hit = this.cache.get<Promise<NavPoint[]>>(key);
+    const hit = this.cache.get<Promise<NavData>>(key);
     if (hit) return hit;
-    const loading = this.valuation.refreshNavSeries(portfolioId, { requestId: ctx.meta.requestId }).then(() => loadNavPoints(this.db, portfolioId, to));
+    const loading = this.valuation
+      .refreshNavSeries(portfolioId, { requestId: ctx.meta.requestId })
+      .then(() => loadNavPoints(this.db, portfolioId, to))
+      .then((points): NavData => {
+        let daily: DailyReturn[] | null = null;
+        return { points, daily: () => (daily ??= dailyReturns(points)) };
+      });
     this.cache.set(key, portfolioId, loading);
     loading.catch(() => this.cache.dropPortfolio(portfolioId));
     return loading;
@@ -132,15 +154,18 @@ export class AnalyticsService {
     checkRange(from, to);
     const p = await getReadablePortfolio(this.db, ctx, portfolioId);
     return this.run('performance', p.id, [from, to], ctx, async () => {
-      const all = await this.navPoints(p.id, to, ctx);
+      const nav = await this.navData(p.id, to, ctx);
+      const all = nav.points;
       const points = slicePeriod(all, from, to);
       const start = points[0]!;
       const end = points[points.length - 1]!;
-      // One pass of daily returns over inception..to: the period's cumulative TWR is the
-      // ratio of growth indices (G_t / G_from − 1), the same linking as twr()/cumulativeSeries().
-      const upTo = all.filter((x) => x.date <= end.date);
-      const itd = cumulativeSeries(upTo);
-      const startIdx = upTo.indexOf(start);
+      // One pass of daily returns over inception..to (shared with risk): the period's
+      // cumulative TWR is the ratio of growth indices (G_t / G_from − 1), the same linking as
+      // twr()/cumulativeSeries().
+      const startIdx = all.indexOf(start);
+      const endIdx = startIdx + points.length - 1;
+      const upTo = all.slice(0, endIdx + 1);
+      const itd = cumulativeSeries(upTo, nav.daily().slice(0, endIdx));
       const inv = ONE.div(ONE.plus(itd[startIdx]!.cumulative));
       const cumulative = itd.slice(startIdx).map((c) => ({ date: c.date, cumulative: startIdx === 0 ? c.cumulative : ONE.plus(c.cumulative).times(inv).minus(ONE) }));
       const cumulativeTwr = cumulative[cumulative.length - 1]!.cumulative;
@@ -156,7 +181,7 @@ export class AnalyticsService {
         mwr: mwr(points),
         startNav: start.nav,
         endNav: end.nav,
-        netFlows: sum(points.slice(1).map((x) => x.netFlow)),
+        netFlows: sum(points.slice(1).filter((x) => !x.netFlow.isZero()).map((x) => x.netFlow)),
         periods: trailingReturns(upTo, itd),
         cumulative: cumulative.map((c, i) => ({ date: c.date, cumulative: c.cumulative, nav: points[i]!.nav })),
       };
@@ -174,7 +199,9 @@ export class AnalyticsService {
     const p = await getReadablePortfolio(this.db, ctx, portfolioId);
     const bench = args.benchmark ? await this.benchmarkOrFail(args.benchmark) : null;
     return this.run('risk', p.id, [from, to, bench?.code, confidence, riskFreeRate], ctx, async () => {
-      const points = slicePeriod(await this.navPoints(p.id, to, ctx), from, to);
+      const nav = await this.navData(p.id, to, ctx);
+      const points = slicePeriod(nav.points, from, to);
+      const startIdx = nav.points.indexOf(points[0]!);
       let benchmark;
       if (bench) {
         const days = points.map((x) => x.date);
@@ -185,7 +212,7 @@ export class AnalyticsService {
         ]);
         benchmark = benchmarkReturns({ currency: bench.currency, constituents: bench.constituents, prices, fx, days });
       }
-      const r = riskReport(points, { benchmark, confidence, riskFreeRate });
+      const r = riskReport(points, { benchmark, confidence, riskFreeRate, dailyReturns: nav.daily().slice(startIdx, startIdx + points.length - 1) });
       return {
         from: points[0]!.date,
         to: points[points.length - 1]!.date,

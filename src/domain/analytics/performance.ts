@@ -41,7 +41,8 @@ export function validateNavPoints(points: readonly NavPoint[]): void {
     if (p.nav.lt(0)) {
       throw new DomainError('BAD_USER_INPUT', `NAV crosses zero on ${p.date} (${p.nav.toString()}): returns are undefined`);
     }
-    if (i > 0 && p.nav.minus(p.netFlow).lt(0)) {
+    // With no flow NAV − flow = NAV, already checked: skip the subtraction (most days).
+    if (i > 0 && !p.netFlow.isZero() && p.nav.minus(p.netFlow).lt(0)) {
       throw new DomainError(
         'BAD_USER_INPUT',
         `NAV crosses zero on ${p.date}: value before the day's flow is ${p.nav.minus(p.netFlow).toString()}`,
@@ -60,7 +61,8 @@ export function dailyReturns(points: readonly NavPoint[]): DailyReturn[] {
   for (let i = 1; i < points.length; i++) {
     const prev = (points[i - 1] as NavPoint).nav;
     const p = points[i] as NavPoint;
-    out.push({ date: p.date, ret: prev.isZero() ? null : p.nav.minus(p.netFlow).minus(prev).div(prev) });
+    // NAV − 0 is NAV: the subtraction is skipped on days without a flow (most of them).
+    out.push({ date: p.date, ret: prev.isZero() ? null : (p.netFlow.isZero() ? p.nav : p.nav.minus(p.netFlow)).minus(prev).div(prev) });
   }
   return out;
 }
@@ -70,9 +72,12 @@ export function definedReturns(daily: readonly DailyReturn[]): { date: string; r
   return daily.filter((r): r is { date: string; ret: D } => r.ret !== null);
 }
 
-/** Cumulative TWR at each close: {from, 0}, then Π(1 + r) − 1 to date (null days count as 0). */
-export function cumulativeSeries(points: readonly NavPoint[]): { date: string; cumulative: D }[] {
-  const daily = dailyReturns(points);
+/**
+ * Cumulative TWR at each close: {from, 0}, then Π(1 + r) − 1 to date (null days count as 0).
+ * `daily` is dailyReturns(points) when the caller already has it (computed once per request).
+ */
+export function cumulativeSeries(points: readonly NavPoint[], daily: readonly DailyReturn[] = dailyReturns(points)): { date: string; cumulative: D }[] {
+  if (daily.length !== Math.max(points.length - 1, 0)) throw new Error('cumulativeSeries: daily returns do not match the points');
   if (points.length === 0) return [];
   const out = [{ date: (points[0] as NavPoint).date, cumulative: ZERO }];
   let growth: D = ONE;
@@ -104,7 +109,8 @@ export function modifiedDietz(points: readonly NavPoint[]): D {
   const start = points[0] as NavPoint;
   const end = points[points.length - 1] as NavPoint;
   const T = daysBetween(start.date, end.date);
-  const flows = points.slice(1);
+  // Days without a flow add exactly 0 to both sums: left out.
+  const flows = points.slice(1).filter((p) => !p.netFlow.isZero());
   const gain = end.nav.minus(start.nav).minus(sum(flows.map((p) => p.netFlow)));
   const capital = start.nav.plus(
     sum(flows.map((p) => dec(T - daysBetween(start.date, p.date)).div(T).times(p.netFlow))),

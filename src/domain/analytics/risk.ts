@@ -1,9 +1,9 @@
 import { D, ZERO, ONE, dec, sum } from '../decimal';
 import { DomainError } from '../errors';
 import type { DatedLevel, DatedReturn, NavPoint } from './types';
-import { mean, sampleCovariance, sampleStdev, sampleVariance, differences } from './stats';
+import { mean, sampleCovariance, sampleStdev, sampleVariance, differences, seriesStats, type SeriesStats } from './stats';
 import { inverseNormalCdf } from './normal';
-import { dailyReturns, definedReturns } from './performance';
+import { dailyReturns, definedReturns, type DailyReturn } from './performance';
 
 /**
  * Risk measures from DAILY returns (decimals: 5% = 0.05).
@@ -24,16 +24,21 @@ export function dailyRiskFree(riskFreeRate: D): D {
   return riskFreeRate.div(N252);
 }
 
+/*
+ * The functions taking `stats` accept seriesStats(returns) precomputed by a caller that
+ * reports several measures of the same returns (riskReport), so the mean and the standard
+ * deviation are computed once; the results are the same as without.
+ */
+
 /** Sample stdev × √252; 0 when there are fewer than two returns (no dispersion observed). */
-export function annualizedVolatility(returns: readonly D[]): D {
-  const s = sampleStdev(returns);
+export function annualizedVolatility(returns: readonly D[], stats?: SeriesStats): D {
+  const s = stats ? stats.stdev : sampleStdev(returns);
   return s === null ? ZERO : s.times(SQRT_252);
 }
 
 /** (mean(r) − rf/252) / stdev(r) × √252; null for fewer than two returns or zero volatility. */
-export function sharpeRatio(returns: readonly D[], riskFreeRate: D = ZERO): D | null {
-  const s = sampleStdev(returns);
-  const m = mean(returns);
+export function sharpeRatio(returns: readonly D[], riskFreeRate: D = ZERO, stats?: SeriesStats): D | null {
+  const { mean: m, stdev: s } = stats ?? seriesStats(returns);
   if (s === null || m === null || s.isZero()) return null;
   return m.minus(dailyRiskFree(riskFreeRate)).div(s).times(SQRT_252);
 }
@@ -41,18 +46,23 @@ export function sharpeRatio(returns: readonly D[], riskFreeRate: D = ZERO): D | 
 /** Daily downside deviation √(mean(min(r − target, 0)²)), divisor n (all observations); null when empty. */
 export function downsideDeviation(returns: readonly D[], target: D = ZERO): D | null {
   if (returns.length === 0) return null;
-  const squares = returns.map((r) => D.min(r.minus(target), ZERO).pow(2));
-  return sum(squares).div(returns.length).sqrt();
+  // Returns at or above the target add exactly 0: left out of the sum (not of the divisor).
+  let total: D = ZERO;
+  for (const r of returns) {
+    const d = r.minus(target);
+    if (d.isNeg() && !d.isZero()) total = total.plus(d.pow(2));
+  }
+  return total.div(returns.length).sqrt();
 }
 
 /**
  * Sortino: (mean(r) − t) / downsideDeviation(r, t) × √252 with t = rf/252.
  * null when empty or when no return is below the target (deviation 0).
  */
-export function sortinoRatio(returns: readonly D[], riskFreeRate: D = ZERO): D | null {
+export function sortinoRatio(returns: readonly D[], riskFreeRate: D = ZERO, stats?: SeriesStats): D | null {
   const t = dailyRiskFree(riskFreeRate);
   const dd = downsideDeviation(returns, t);
-  const m = mean(returns);
+  const m = stats ? stats.mean : mean(returns);
   if (dd === null || m === null || dd.isZero()) return null;
   return m.minus(t).div(dd).times(SQRT_252);
 }
@@ -75,15 +85,21 @@ export function maxDrawdown(levels: readonly DatedLevel[]): Drawdown {
   let best: Drawdown = { maxDrawdown: ZERO, peakDate: null, troughDate: null, recoveryDate: null };
   let peak: DatedLevel | null = null;
   let bestPeakValue: D | null = null;
+  // Lowest level since the current peak: (peak − l)/peak is non-increasing in l, so a level
+  // at or above it cannot beat the best drawdown (only divide on a new low).
+  let low: D | null = null;
   for (const l of levels) {
     if (l.value.lt(0)) throw new DomainError('BAD_USER_INPUT', `drawdown needs levels ≥ 0 (${l.date})`);
     if (peak === null || l.value.gte(peak.value) || peak.value.isZero()) {
       peak = l;
+      low = null;
       if (bestPeakValue !== null && best.recoveryDate === null && l.value.gte(bestPeakValue)) {
         best = { ...best, recoveryDate: l.date };
       }
       continue;
     }
+    if (low !== null && l.value.gte(low)) continue;
+    low = l.value;
     const dd = peak.value.minus(l.value).div(peak.value);
     if (dd.gt(best.maxDrawdown)) {
       best = { maxDrawdown: dd, peakDate: peak.date, troughDate: l.date, recoveryDate: null };
@@ -122,23 +138,32 @@ function checkConfidence(confidence: D): void {
  * statistic x_(k) and VaR = −x_(k). A negative VaR means even that tail gains.
  * null for no returns.
  */
-export function historicalVar(returns: readonly D[], confidence: D): D | null {
-  const q = tailQuantile(returns, confidence);
+export function historicalVar(returns: readonly D[], confidence: D, sorted?: readonly D[]): D | null {
+  const q = tailQuantile(returns, confidence, sorted);
   return q === null ? null : negate(q);
 }
 
-/** Historical CVaR (expected shortfall): −mean of all returns ≤ the VaR quantile x_(k). null for no returns. */
-export function historicalCvar(returns: readonly D[], confidence: D): D | null {
-  const q = tailQuantile(returns, confidence);
+/**
+ * Historical CVaR (expected shortfall): −mean of all returns ≤ the VaR quantile x_(k). null for no returns.
+ * `sorted` (both here and in historicalVar): the returns sorted ascending, when the caller has them.
+ */
+export function historicalCvar(returns: readonly D[], confidence: D, sorted?: readonly D[]): D | null {
+  const q = tailQuantile(returns, confidence, sorted);
   if (q === null) return null;
   const tail = returns.filter((r) => r.lte(q));
   return negate(mean(tail) as D);
 }
 
-function tailQuantile(returns: readonly D[], confidence: D): D | null {
+/** The returns sorted ascending (for historicalVar/historicalCvar). */
+export function sortReturns(returns: readonly D[]): D[] {
+  return [...returns].sort((a, b) => a.comparedTo(b));
+}
+
+function tailQuantile(returns: readonly D[], confidence: D, presorted?: readonly D[]): D | null {
   checkConfidence(confidence);
   if (returns.length === 0) return null;
-  const sorted = [...returns].sort((a, b) => a.comparedTo(b));
+  if (presorted && presorted.length !== returns.length) throw new Error('sorted returns do not match the returns');
+  const sorted = presorted ?? sortReturns(returns);
   const k = dec(sorted.length).times(ONE.minus(confidence)).ceil().toNumber(); // 1 ≤ k ≤ n
   return sorted[Math.min(Math.max(k, 1), sorted.length) - 1] as D;
 }
@@ -148,10 +173,9 @@ function tailQuantile(returns: readonly D[], confidence: D): D | null {
  * (Acklam's approximation refined to Decimal precision, see normal.ts).
  * null for fewer than two returns.
  */
-export function parametricVar(returns: readonly D[], confidence: D): D | null {
+export function parametricVar(returns: readonly D[], confidence: D, stats?: SeriesStats): D | null {
   checkConfidence(confidence);
-  const m = mean(returns);
-  const s = sampleStdev(returns);
+  const { mean: m, stdev: s } = stats ?? seriesStats(returns);
   if (m === null || s === null) return null;
   return negate(m.minus(inverseNormalCdf(confidence).times(s)));
 }
@@ -218,6 +242,8 @@ export interface RiskOptions {
   confidence?: D;
   /** Annual, simple. Default 0. */
   riskFreeRate?: D;
+  /** dailyReturns(points), when the caller already has them (computed once per request). */
+  dailyReturns?: readonly DailyReturn[];
 }
 
 export interface RiskReport extends Drawdown {
@@ -246,8 +272,13 @@ export function riskReport(points: readonly NavPoint[], options: RiskOptions = {
   const confidence = options.confidence ?? dec('0.95');
   const riskFreeRate = options.riskFreeRate ?? ZERO;
   checkConfidence(confidence);
-  const dated = definedReturns(dailyReturns(points));
+  if (options.dailyReturns && options.dailyReturns.length !== Math.max(points.length - 1, 0)) {
+    throw new Error('riskReport: daily returns do not match the points');
+  }
+  const dated = definedReturns(options.dailyReturns ?? dailyReturns(points));
   const r = dated.map((x) => x.ret);
+  const stats = seriesStats(r);
+  const sorted = sortReturns(r);
   const dd =
     points.length === 0
       ? { maxDrawdown: ZERO, peakDate: null, troughDate: null, recoveryDate: null }
@@ -255,13 +286,13 @@ export function riskReport(points: readonly NavPoint[], options: RiskOptions = {
   const pair = options.benchmark ? alignByDate(dated, options.benchmark) : null;
   return {
     observations: r.length,
-    volatility: annualizedVolatility(r),
-    sharpe: sharpeRatio(r, riskFreeRate),
-    sortino: sortinoRatio(r, riskFreeRate),
+    volatility: annualizedVolatility(r, stats),
+    sharpe: sharpeRatio(r, riskFreeRate, stats),
+    sortino: sortinoRatio(r, riskFreeRate, stats),
     ...dd,
-    var: historicalVar(r, confidence) ?? ZERO,
-    cvar: historicalCvar(r, confidence) ?? ZERO,
-    parametricVar: parametricVar(r, confidence) ?? ZERO,
+    var: historicalVar(r, confidence, sorted) ?? ZERO,
+    cvar: historicalCvar(r, confidence, sorted) ?? ZERO,
+    parametricVar: parametricVar(r, confidence, stats) ?? ZERO,
     beta: pair ? beta(pair.rp, pair.rb) : null,
     alpha: pair ? jensensAlpha(pair.rp, pair.rb, riskFreeRate) : null,
     correlation: pair ? correlation(pair.rp, pair.rb) : null,

@@ -1,4 +1,4 @@
-import { D, sum } from '../decimal';
+import { D, ZERO, sum } from '../decimal';
 
 /**
  * Sample statistics on Decimal series. Undefined statistics are null: the mean
@@ -20,15 +20,33 @@ export function sampleCovariance(xs: readonly D[], ys: readonly D[]): D | null {
   return sum(xs.map((x, i) => x.minus(mx).times((ys[i] as D).minus(my)))).div(n - 1);
 }
 
-/** Sample variance, divisor n − 1. */
+/** Sample variance, divisor n − 1 (sampleCovariance(xs, xs), each deviation computed once). */
 export function sampleVariance(xs: readonly D[]): D | null {
-  return sampleCovariance(xs, xs);
+  const n = xs.length;
+  if (n < 2) return null;
+  const m = sum(xs).div(n);
+  let total: D = ZERO;
+  for (const x of xs) {
+    const d = x.minus(m);
+    total = total.plus(d.times(d));
+  }
+  return total.div(n - 1);
 }
 
 /** Sample standard deviation, divisor n − 1. */
 export function sampleStdev(xs: readonly D[]): D | null {
   const v = sampleVariance(xs);
   return v === null ? null : v.sqrt();
+}
+
+/** Mean and sample standard deviation of one series, computed once for several measures. */
+export interface SeriesStats {
+  mean: D | null;
+  stdev: D | null;
+}
+
+export function seriesStats(xs: readonly D[]): SeriesStats {
+  return { mean: mean(xs), stdev: sampleStdev(xs) };
 }
 
 /** x_i − y_i. */

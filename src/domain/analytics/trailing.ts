@@ -50,13 +50,16 @@ export function trailingReturns(all: readonly NavPoint[], precomputed?: readonly
   const cum = precomputed ?? cumulativeSeries(all);
   const inception = all[0]!.date;
   const asOf = all[all.length - 1]!.date;
+  // G at the last point on or before `date` (binary search; 1 before the first point).
   const growthAt = (date: string): D => {
-    let g: D = ONE;
-    for (const c of cum) {
-      if (c.date > date) break;
-      g = ONE.plus(c.cumulative);
+    let lo = 0;
+    let hi = cum.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cum[mid]!.date <= date) lo = mid + 1;
+      else hi = mid;
     }
-    return g;
+    return lo === 0 ? ONE : ONE.plus(cum[lo - 1]!.cumulative);
   };
   const end = ONE.plus(cum[cum.length - 1]!.cumulative);
   return TRAILING_PERIODS.map((period) => {

@@ -19,6 +19,12 @@ import { toEpochDay } from '../dates';
  * narrows it. Brent never leaves the bracket, so it cannot diverge; it falls
  * back to bisection whenever interpolation is not making progress.
  *
+ * Before Brent, a double-precision bisection inside that bracket locates the root to
+ * ~1e-12; if the 40-digit NPV changes sign across a small interval around it, Brent starts
+ * from that interval (a few iterations instead of a dozen, each costing one `exp` and a
+ * power per flow), otherwise from the whole bracket. Either way the root lies inside the
+ * first bracket found.
+ *
  * With several sign changes in the flows there may be several IRRs; the one
  * inside the first bracket found is returned.
  */
@@ -112,6 +118,25 @@ export function xirr(flows: readonly CashFlow[], options: XirrOptions = {}): Xir
   if (flo.isZero()) return { ok: true, rate: lo.exp().minus(ONE), iterations: 0 };
   if (fhi.isZero()) return { ok: true, rate: hi.exp().minus(ONE), iterations: 0 };
 
+  // Narrow the bracket around a double-precision estimate (see above).
+  const guess = floatRoot(terms, lo.toNumber(), hi.toNumber());
+  if (guess !== null) {
+    for (const width of [1e-10, 1e-6]) {
+      const w = width * Math.max(1, Math.abs(guess));
+      const nlo = D.max(lo, dec(guess - w));
+      const nhi = D.min(hi, dec(guess + w));
+      if (!nlo.lt(nhi)) break;
+      const fnlo = npv(nlo);
+      const fnhi = npv(nhi);
+      if (fnlo.isZero()) return { ok: true, rate: nlo.exp().minus(ONE), iterations: 0 };
+      if (fnhi.isZero()) return { ok: true, rate: nhi.exp().minus(ONE), iterations: 0 };
+      if (sign(fnlo) * sign(fnhi) < 0) {
+        [lo, flo, hi, fhi] = [nlo, fnlo, nhi, fnhi];
+        break;
+      }
+    }
+  }
+
   // Brent's method.
   let a = lo;
   let fa = flo;
@@ -176,4 +201,34 @@ export function xirr(flows: readonly CashFlow[], options: XirrOptions = {}): Xir
     fb = npv(b);
   }
   return fail('NO_CONVERGENCE', `no convergence within ${maxIterations} iterations`);
+}
+
+/**
+ * A root of the NPV in x = ln(1 + r) inside [lo, hi] by bisection in double precision, or
+ * null when the doubles do not show a sign change there (overflow, cancellation): only a
+ * starting point for the Decimal solver, never a result.
+ */
+function floatRoot(terms: readonly Term[], lo: number, hi: number): number | null {
+  const ts = terms.map((x) => x.t / 365);
+  const as = terms.map((x) => x.a.toNumber());
+  const f = (x: number) => {
+    let total = 0;
+    for (let i = 0; i < ts.length; i++) total += as[i]! * Math.exp(-x * ts[i]!);
+    return total;
+  };
+  let fl = f(lo);
+  const fh = f(hi);
+  if (!Number.isFinite(fl) || !Number.isFinite(fh) || Math.sign(fl) * Math.sign(fh) >= 0) return null;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (mid <= lo || mid >= hi) break;
+    const fm = f(mid);
+    if (!Number.isFinite(fm)) return null;
+    if (fm === 0) return mid;
+    if (Math.sign(fm) === Math.sign(fl)) {
+      lo = mid;
+      fl = fm;
+    } else hi = mid;
+  }
+  return (lo + hi) / 2;
 }
