@@ -42,7 +42,7 @@ function bare(): Promise<number> {
   return new Promise((resolve) => child.once('exit', () => resolve(performance.now() - started)));
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+import { median } from './support';
 
 async function main() {
   const rows: Record<string, number[]> = { 'node --import tsx (floor)': [], 'empty dir, SEED_DEMO=0': [], 'empty dir, SEED_DEMO=1': [], 'restart, existing database': [] };

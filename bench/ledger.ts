@@ -22,7 +22,7 @@ const PORTFOLIOS = 16;
 const LOTS = 1000;
 const SELL_RUNS = 5;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+import { median } from './support';
 
 async function pool<T>(n: number, concurrency: number, task: (i: number) => Promise<T>): Promise<void> {
   let next = 0;

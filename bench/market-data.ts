@@ -18,41 +18,22 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { openDatabase } from '../src/db/client';
-import { applyMigrations } from '../src/db/migrate';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
-import { createApp } from '../src/server/app';
 import { D } from '../src/domain/decimal';
 import { MarketImporter } from '../src/services/market-import';
 import { businessDays } from '../src/domain/nav-series';
+import { benchDatabase, benchServer, benchSymbol, createBenchSecurities, machineLine, median, seedThousandPositions, VALUATION_QUERY as VAL, VALUATION_SUM_SQL } from './support';
 
-const ADMIN_URL = process.env.PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const NAME = `fg_bench_md_${process.pid}`;
-const dbUrl = (() => {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${NAME}`;
-  return u.toString();
-})();
-const CCY = ['USD', 'EUR', 'GBP', 'JPY'];
-const SYSTEM = { actor: { userId: '00000000-0000-0000-0000-000000000000', role: 'ADMIN' as const, apiKeyId: null }, meta: { requestId: 'bench' } };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
 async function main() {
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${NAME}`);
-  const db = await openDatabase({ url: dbUrl, poolSize: 10 });
+  const bench = await benchDatabase('md');
+  const { db, url: dbUrl } = bench;
   const results: string[] = [];
   try {
-    await applyMigrations(db);
-    const pgVersion = (await db.prisma.$queryRawUnsafe<{ v: string }[]>('SELECT current_setting(\'server_version\') AS v'))[0]!.v;
-    console.log(`machine: ${os.cpus().length} vCPU ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${pgVersion}`);
+    console.log(machineLine(bench.pgVersion));
 
     // 1,000 securities in four currencies.
-    await db.prisma.security.createMany({ data: Array.from({ length: 1000 }, (_, i) => ({ symbol: `B${String(i).padStart(4, '0')}`, name: `Bench ${i}`, currency: CCY[i % 4]!, sector: `S${i % 11}`, country: ['US', 'DE', 'GB', 'JP'][i % 4]! })) });
+    await createBenchSecurities(db);
     const today = new Date().toISOString().slice(0, 10);
     const start5y = new Date(Date.now() - 5 * 365.25 * 86_400_000).toISOString().slice(0, 10);
     const days = businessDays(start5y, today);
@@ -91,23 +72,12 @@ async function main() {
     console.log(results.at(-1));
 
     // ---------------------------------------------------------------- 2. GraphQL ingest
-    const config = loadConfig({ LOG_LEVEL: 'silent', MAX_BODY_BYTES: String(64 * 2 ** 20), DATABASE_URL: dbUrl });
-    const app = await createApp({ config, db, log: createLogger('silent') });
-    const port = await app.listen(0, '127.0.0.1');
-    const url = `http://127.0.0.1:${port}/graphql`;
-    const user = await app.services.identity.createUser(SYSTEM, { email: 'bench@bench.local', role: 'MANAGER' });
-    const key = (await app.services.identity.createApiKey(SYSTEM, { name: 'bench', userId: user.id })).key;
-    const ctx = { actor: { userId: user.id, role: 'MANAGER' as const, apiKeyId: null }, meta: { requestId: 'bench' } };
-    const gql = async (query: string, variables: Record<string, unknown>) => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
-      const body = (await res.json()) as { data?: any; errors?: unknown[] };
-      if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 500));
-      return body.data;
-    };
+    const server = await benchServer(bench, { MAX_BODY_BYTES: String(64 * 2 ** 20) });
+    const { app, ctx, gql } = server;
     const recent = days.slice(-125);
     const batch = (offset: number) => {
       const input: { symbol: string; date: string; open: string; high: string; low: string; close: string; volume: string }[] = [];
-      for (let s = 200; s < 1000; s++) for (const d of recent.slice(offset, offset + 62)) input.push({ symbol: `B${String(s).padStart(4, '0')}`, date: d, open: '10', high: '11', low: '9', close: (10 + (s % 7) / 10).toFixed(2), volume: '100' });
+      for (let s = 200; s < 1000; s++) for (const d of recent.slice(offset, offset + 62)) input.push({ symbol: benchSymbol(s), date: d, open: '10', high: '11', low: '9', close: (10 + (s % 7) / 10).toFixed(2), volume: '100' });
       return input;
     };
     const gqlRows = batch(0);
@@ -130,12 +100,7 @@ async function main() {
     await app.services.marketData.ingestFxRates(ctx, fxRows);
 
     // ---------------------------------------------------------------- 3. valuation, 1,000 positions
-    const big = await app.services.portfolios.create(ctx, { name: 'Thousand', baseCurrency: 'EUR' });
-    await app.services.ledger.record(ctx, { portfolioId: big.id, type: 'DEPOSIT', date: start5y, amount: new D(50_000_000), currency: 'EUR' });
-    for (let s = 0; s < 1000; s++) {
-      await app.services.ledger.record(ctx, { portfolioId: big.id, type: 'BUY', date: recent[0]!, symbol: `B${String(s).padStart(4, '0')}`, quantity: new D(100 + s), price: new D('10.5') });
-    }
-    const VAL = `query($id: ID!) { portfolio(id: $id) { valuation { nav positionsValue cashValue complete holdings { symbol quantity price marketValue marketValueBase costBasis unrealizedPnl weight pricingStatus } cash { currency balanceBase } } } }`;
+    const big = await seedThousandPositions(server, recent[0]!);
     for (let i = 0; i < 10; i++) await gql(VAL, { id: big.id });
     const http: number[] = [];
     for (let i = 0; i < 50; i++) {
@@ -145,15 +110,9 @@ async function main() {
       if (v.portfolio.valuation.holdings.length !== 1000) throw new Error('expected 1,000 holdings');
     }
     const sqlTimes: number[] = [];
-    const sumSql = `
-      SELECT sum(l.qty_open * q.price * CASE s.currency WHEN 'EUR' THEN 1
-               WHEN 'USD' THEN 1 / (SELECT rate FROM fx_rates WHERE base = 'EUR' AND quote = 'USD' ORDER BY date DESC LIMIT 1)
-               WHEN 'GBP' THEN (SELECT rate FROM fx_rates WHERE base = 'GBP' AND quote = 'USD' ORDER BY date DESC LIMIT 1) / (SELECT rate FROM fx_rates WHERE base = 'EUR' AND quote = 'USD' ORDER BY date DESC LIMIT 1)
-               ELSE 1 / ((SELECT rate FROM fx_rates WHERE base = 'USD' AND quote = 'JPY' ORDER BY date DESC LIMIT 1) * (SELECT rate FROM fx_rates WHERE base = 'EUR' AND quote = 'USD' ORDER BY date DESC LIMIT 1)) END)
-      FROM lots l JOIN securities s ON s.id = l.security_id JOIN quotes q ON q.security_id = l.security_id WHERE l.portfolio_id = $1::uuid AND l.qty_open <> 0`;
     for (let i = 0; i < 60; i++) {
       t = performance.now();
-      await db.prisma.$queryRawUnsafe(sumSql, big.id);
+      await db.prisma.$queryRawUnsafe(VALUATION_SUM_SQL, big.id);
       if (i >= 10) sqlTimes.push(performance.now() - t);
     }
     results.push(`| \`valuation\` of 1,000 positions in 4 currencies over HTTP, warm (median of 50) | ${median(http).toFixed(1)} ms | one SQL query summing qty × quote × FX of the same lots: ${median(sqlTimes).toFixed(1)} ms | < 20 ms |`);
@@ -163,7 +122,7 @@ async function main() {
     const series = await app.services.portfolios.create(ctx, { name: 'Five years', baseCurrency: 'USD' });
     await app.services.ledger.record(ctx, { portfolioId: series.id, type: 'DEPOSIT', date: days[0]!, amount: new D(10_000_000), currency: 'USD' });
     for (let s = 0; s < 200; s++) {
-      await app.services.ledger.record(ctx, { portfolioId: series.id, type: 'BUY', date: days[(s * 5) % 250]!, symbol: `B${String(s).padStart(4, '0')}`, quantity: new D(100), price: new D(50 + s) });
+      await app.services.ledger.record(ctx, { portfolioId: series.id, type: 'BUY', date: days[(s * 5) % 250]!, symbol: benchSymbol(s), quantity: new D(100), price: new D(50 + s) });
     }
     for (let m = 1; m < 60; m++) {
       await app.services.ledger.record(ctx, { portfolioId: series.id, type: m % 2 ? 'DEPOSIT' : 'WITHDRAWAL', date: days[m * 21]!, amount: new D(10_000), currency: m % 3 ? 'USD' : 'EUR' });
@@ -194,11 +153,9 @@ async function main() {
     results.push(`| daily NAV series, ${days.length} business days (5 y) × 200 positions, 4 currencies, full rebuild (median of 3) | ${fmt(median(navRuns))} ms | one SQL query reading and summing the same ${fmt(200 * days.length)} bars by day: ${fmt(median(sqlNav))} ms | < 2,000 ms |`);
     results.push(`| the same series rebuilt incrementally from a backdated deposit 21 business days back (${inc?.days} days) | ${fmt(incMs)} ms | | |`);
     console.log(results.slice(-2).join('\n'));
-    await app.stop();
+    await server.close();
   } finally {
-    await db.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`);
-    await admin.end();
+    await bench.drop();
   }
   console.log('\n| case | figure | baseline (same run) | target |\n|---|---:|---|---|\n' + results.join('\n'));
 }
