@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { median } from './support';
 
 const ROOT = path.resolve(__dirname, '..');
 const runs = Number(process.argv[2] ?? 3);
@@ -42,7 +43,6 @@ function bare(): Promise<number> {
   return new Promise((resolve) => child.once('exit', () => resolve(performance.now() - started)));
 }
 
-import { median } from './support';
 
 async function main() {
   const rows: Record<string, number[]> = { 'node --import tsx (floor)': [], 'empty dir, SEED_DEMO=0': [], 'empty dir, SEED_DEMO=1': [], 'restart, existing database': [] };

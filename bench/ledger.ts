@@ -15,6 +15,7 @@ import { applyMigrations } from '../src/db/migrate';
 import { LocalEventBus } from '../src/events/bus';
 import { createServices } from '../src/services';
 import { D } from '../src/domain/decimal';
+import { median } from './support';
 
 const FILLS = Number(process.argv[2] ?? 2000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
@@ -22,7 +23,6 @@ const PORTFOLIOS = 16;
 const LOTS = 1000;
 const SELL_RUNS = 5;
 
-import { median } from './support';
 
 async function pool<T>(n: number, concurrency: number, task: (i: number) => Promise<T>): Promise<void> {
   let next = 0;
