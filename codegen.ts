@@ -50,7 +50,7 @@ const config: CodegenConfig = {
     },
     // Typed client operations (client preset): the examples, then the dashboard (web/).
     'examples/generated/': { preset: 'client', documents: ['examples/**/*.ts', '!examples/generated/**'], ...clientPreset },
-    'web/src/gql/': { preset: 'client', documents: ['web/src/dashboard/**/*.{ts,tsx}', '!web/src/dashboard/live.ts'], ...clientPreset },
+    'web/src/gql/': { preset: 'client', documents: ['web/src/dashboard/**/*.{ts,tsx}'], ...clientPreset },
   },
 };
 

@@ -124,6 +124,29 @@ describeInBrowser('browser: IDE and dashboard', () => {
     await page.close();
   }, 90_000);
 
+  test('the alert feed shows an alert as it triggers, and acknowledges it', async () => {
+    const rule = await gql(server.url, DEMO_API_KEY, 'mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }', {
+      input: { portfolioId: portfolio.id, type: 'PRICE_ABOVE', symbol: 'AAPL', threshold: (Number(aapl.price) + 40).toFixed(2) },
+    });
+    expect(rule.errors).toBeUndefined();
+    const page = await newPage();
+    await page.goto(`${origin}/`);
+    await page.fill('input[name=apiKey]', DEMO_API_KEY);
+    await page.click('button:has-text("Sign in")');
+    const feed = () => page.innerText('[data-testid=alerts]');
+    await until('the alert feed', feed, (t) => !t.includes('Loading'));
+    await until('the navUpdated subscription', () => page.innerText('[data-testid=nav-mode]'), (t) => t.includes('live'));
+    await page.waitForTimeout(500); // alertTriggered goes out on the same socket just after
+
+    await tick(Number(aapl.price) + 45);
+    await until('the triggered alert', feed, (t) => /price above/i.test(t));
+    await page.click('[data-testid=alerts] button:has-text("Acknowledge")');
+    await until('the acknowledgement', () => page.locator('[data-testid=alerts] li.acked').count(), (n) => n === 1);
+    const events = await gql(server.url, DEMO_API_KEY, 'query($id: ID!) { portfolio(id: $id) { alertEvents { nodes { acknowledgedAt } } } }', { id: portfolio.id });
+    expect(events.data.portfolio.alertEvents.nodes.at(-1).acknowledgedAt).toEqual(expect.any(String));
+    await page.close();
+  }, 60_000);
+
   test('a wrong key is refused at sign-in', async () => {
     const page = await newPage();
     await page.goto(`${origin}/`);

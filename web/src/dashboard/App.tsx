@@ -2,9 +2,19 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Client } from 'graphql-ws';
 import { loadKey, saveKey } from '../shared/key';
 import { ApiError, request, socket, subscribe } from './client';
-import { MeQuery, NavHistoryQuery, NavQuery, OverviewQuery, PortfolioListQuery } from './operations';
-import { ACKNOWLEDGE_ALERT, ALERT_EVENTS, ALERT_TRIGGERED, NAV_UPDATED, ORDER_UPDATED, type AlertEvent, type NavUpdate } from './live';
-import type { DashboardOverviewQuery, DashboardPortfoliosQuery } from '../gql/graphql';
+import {
+  AcknowledgeAlertMutation,
+  AlertEventsQuery,
+  AlertTriggeredSubscription,
+  MeQuery,
+  NavHistoryQuery,
+  NavQuery,
+  NavUpdatedSubscription,
+  OrderUpdatedSubscription,
+  OverviewQuery,
+  PortfolioListQuery,
+} from './operations';
+import type { AlertItemFragment, DashboardOverviewQuery, DashboardPortfoliosQuery } from '../gql/graphql';
 import { isoDate, money, num, pct, signedMoney, tone } from './format';
 import { Bars, NavChart } from './Chart';
 
@@ -149,9 +159,9 @@ function useLiveNav(apiKey: string, id: string, ws: Client): { nav: NavState | n
       }
       if (!stopped) timer = setTimeout(poll, POLL_MS);
     };
-    const unsubscribe = subscribe<{ navUpdated: NavUpdate }>(
+    const unsubscribe = subscribe(
       ws,
-      NAV_UPDATED,
+      NavUpdatedSubscription,
       { id },
       ({ navUpdated: u }) => {
         setMode('live');
@@ -206,7 +216,7 @@ function PortfolioView({ apiKey, id, ws }: { apiKey: string; id: string; ws: Cli
     }, wait);
     return () => clearTimeout(timer);
   }, [nav, refresh]);
-  useEffect(() => subscribe(ws, ORDER_UPDATED, { id }, () => refresh(), () => undefined), [ws, id, refresh]);
+  useEffect(() => subscribe(ws, OrderUpdatedSubscription, { id }, () => refresh(), () => undefined), [ws, id, refresh]);
 
   if (error) return <p className="error">{error}</p>;
   if (!overview) return <p className="muted">Loading…</p>;
@@ -332,16 +342,16 @@ function PortfolioView({ apiKey, id, ws }: { apiKey: string; id: string; ws: Cli
 }
 
 function Alerts({ apiKey, id, ws }: { apiKey: string; id: string; ws: Client }) {
-  const [events, setEvents] = useState<AlertEvent[] | null>(null);
+  const [events, setEvents] = useState<AlertItemFragment[] | null>(null);
   const [unavailable, setUnavailable] = useState(false);
 
   useEffect(() => {
-    request<{ portfolio: { alertEvents: { nodes: AlertEvent[] } } | null }, { id: string }>(apiKey, ALERT_EVENTS, { id })
-      .then((data) => setEvents(data.portfolio?.alertEvents.nodes ?? []))
+    request(apiKey, AlertEventsQuery, { id })
+      .then((data) => setEvents([...(data.portfolio?.alertEvents.nodes ?? [])].reverse().slice(0, 50)))
       .catch((err: ApiError) => (err.unsupported ? setUnavailable(true) : setEvents([])));
-    return subscribe<{ alertTriggered: AlertEvent }>(
+    return subscribe(
       ws,
-      ALERT_TRIGGERED,
+      AlertTriggeredSubscription,
       { id },
       ({ alertTriggered: e }) => setEvents((list) => [e, ...(list ?? []).filter((x) => x.id !== e.id)].slice(0, 50)),
       () => undefined,
@@ -349,7 +359,7 @@ function Alerts({ apiKey, id, ws }: { apiKey: string; id: string; ws: Client }) 
   }, [apiKey, id, ws]);
 
   const acknowledge = async (alertId: string) => {
-    const data = await request<{ acknowledgeAlert: AlertEvent }, { id: string }>(apiKey, ACKNOWLEDGE_ALERT, { id: alertId });
+    const data = await request(apiKey, AcknowledgeAlertMutation, { id: alertId });
     setEvents((list) => (list ?? []).map((e) => (e.id === alertId ? data.acknowledgeAlert : e)));
   };
 

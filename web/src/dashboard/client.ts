@@ -49,12 +49,13 @@ export function socket(key: string): Client {
 }
 
 /**
- * Subscribes; `onData` gets each event. `onUnsupported` is called once when the server
- * refuses the operation itself (the feature is not there), so the caller can fall back.
+ * Subscribes; `onData` gets each event. `onUnsupported` is called when the server refuses the
+ * operation itself (a server without live updates, or a refused subscribe), so the caller can
+ * fall back to polling.
  */
-export function subscribe<R>(client: Client, query: string, variables: Record<string, unknown>, onData: (data: R) => void, onUnsupported: (err: ApiError) => void): () => void {
+export function subscribe<R, V>(client: Client, doc: Doc<R, V>, variables: V, onData: (data: R) => void, onUnsupported: (err: ApiError) => void): () => void {
   return client.subscribe<R>(
-    { query, variables },
+    { query: doc.toString(), variables: variables as Record<string, unknown> },
     {
       next: (result) => {
         if (result.errors?.length) onUnsupported(toError(result.errors));

@@ -112,3 +112,65 @@ export const NavHistoryQuery = graphql(`
     }
   }
 `);
+
+// Live updates over graphql-ws.
+
+export const NavUpdatedSubscription = graphql(`
+  subscription DashboardNavUpdated($id: ID!) {
+    navUpdated(portfolioId: $id) {
+      nav
+      previousNav
+      change
+      changePct
+      asOf
+      seq
+    }
+  }
+`);
+
+export const OrderUpdatedSubscription = graphql(`
+  subscription DashboardOrderUpdated($id: ID!) {
+    orderUpdated(portfolioId: $id) {
+      id
+      status
+    }
+  }
+`);
+
+export const AlertEventsQuery = graphql(`
+  query DashboardAlertEvents($id: ID!) {
+    portfolio(id: $id) {
+      # Oldest first: the feed shows the newest of these.
+      alertEvents(first: 500) {
+        nodes {
+          ...AlertItem
+        }
+      }
+    }
+  }
+
+  fragment AlertItem on AlertEvent {
+    id
+    type
+    value
+    message
+    triggeredAt
+    acknowledgedAt
+  }
+`);
+
+export const AlertTriggeredSubscription = graphql(`
+  subscription DashboardAlertTriggered($id: ID) {
+    alertTriggered(portfolioId: $id) {
+      ...AlertItem
+    }
+  }
+`);
+
+export const AcknowledgeAlertMutation = graphql(`
+  mutation DashboardAcknowledgeAlert($id: ID!) {
+    acknowledgeAlert(id: $id) {
+      ...AlertItem
+    }
+  }
+`);
