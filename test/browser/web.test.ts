@@ -93,17 +93,6 @@ describeInBrowser('browser: IDE and dashboard', () => {
     await page.close();
   }, 90_000);
 
-  test('API clients keep /graphql: a GET with a query, or without text/html, reaches the API', async () => {
-    const viaGet = await fetch(`${origin}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'text/html, application/json', 'apollo-require-preflight': '1' } });
-    expect(await viaGet.json()).toEqual({ data: { __typename: 'Query' } });
-    const plain = await fetch(`${origin}/graphql`);
-    expect(plain.headers.get('content-type')).not.toMatch(/text\/html/);
-    const ide = await fetch(`${origin}/graphql`, { headers: { accept: 'text/html,application/xhtml+xml' } });
-    expect(ide.status).toBe(200);
-    expect(ide.headers.get('content-security-policy')).toContain("default-src 'self'");
-    expect(await ide.text()).not.toMatch(/https?:\/\//);
-  });
-
   test('the dashboard signs in with an API key and shows the NAV change after a price is ingested', async () => {
     const page = await newPage();
     await page.goto(`${origin}/`);
@@ -155,6 +144,30 @@ describeInBrowser('browser: IDE and dashboard', () => {
     await until('the sign-in error', () => page.locator('[role=alert]').innerText(), (t) => t.includes('not valid'));
     await page.close();
   }, 30_000);
+});
+
+describe('web routes without a browser', () => {
+  let db: TestDatabase;
+  let server: TestServer;
+  beforeAll(async () => {
+    db = await createTestDatabase('pglite');
+    server = await startTestServer(db);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    await db?.drop();
+  });
+
+  test('API clients keep /graphql: a GET with a query, or without text/html, reaches the API', async () => {
+    const viaGet = await fetch(`${new URL(server.url).origin}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'text/html, application/json', 'apollo-require-preflight': '1' } });
+    expect(await viaGet.json()).toEqual({ data: { __typename: 'Query' } });
+    const plain = await fetch(`${new URL(server.url).origin}/graphql`);
+    expect(plain.headers.get('content-type')).not.toMatch(/text\/html/);
+    const ide = await fetch(`${new URL(server.url).origin}/graphql`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(ide.status).toBe(200);
+    expect(ide.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await ide.text()).not.toMatch(/https?:\/\//);
+  });
 });
 
 describe('IDE_ENABLED=0', () => {
