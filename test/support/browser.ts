@@ -37,7 +37,7 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** Polls `read` until `ok` holds for its value; fails with the last value seen after `timeoutMs`. */
-export async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
