@@ -129,6 +129,9 @@ export function limitRules(limits: QueryLimits): ValidationRule[] {
 
 function costEstimator(listSize: number): ComplexityEstimator {
   return ({ type, field, args, childComplexity }) => {
+    // Introspection answers from the schema, whose size no client controls: free, so that
+    // an IDE's full introspection query passes while introspection is allowed at all.
+    if (field.name === '__schema' || field.name === '__type' || type.name.startsWith('__')) return 0;
     const own = isLeafType(getNamedType(field.type)) ? 0 : 1;
     if (field.args.some((a) => a.name === 'first')) {
       const first = typeof args.first === 'number' && args.first > 0 ? Math.min(args.first, MAX_FIRST) : DEFAULT_FIRST;

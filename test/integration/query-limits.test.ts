@@ -1,4 +1,5 @@
 import type { Client } from 'graphql-ws';
+import { getIntrospectionQuery } from 'graphql';
 import { describeEachEngine } from '../support/db';
 import { codeOf, createUserWithKey, gql, startTestServer, wsClient, type TestServer } from '../support/server';
 
@@ -110,5 +111,12 @@ describeEachEngine('introspection', (db) => {
       await client.dispose();
     }
     expect((await gql(opened.url, key, q)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+
+  test("an IDE's full introspection query is within the default limits when introspection is on", async () => {
+    // GraphiQL sends this document; its size follows the schema, not the client.
+    const res = await gql(opened.url, key, getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
+    expect(res.errors).toBeUndefined();
+    expect(res.data.__schema.types.length).toBeGreaterThan(50);
   });
 });
