@@ -106,3 +106,81 @@ export async function loadBenchmark(db: Db | Tx, code: string): Promise<LoadedBe
       .map((r) => ({ securityId: r.security_id!, symbol: r.symbol!, name: r.sname!, currency: r.scur!, weight: dec(r.weight!), sector: r.sector, assetClass: r.asset_class, country: r.country })),
   };
 }
+
+/** Per (day, group, currency) sums of w_i · r_i over a benchmark's constituents, from SQL. */
+export interface BenchmarkSums {
+  /** Rows for days[1..]: day index into `days`, group key, constituent currency, Σ w_i (c_t − c_{t−1}) / c_{t−1}. */
+  rows: { day: number; group: string; currency: string; sum: D }[];
+  /**
+   * false when some constituent has no close on or before days[0], or a zero close that a
+   * later day would divide by: the caller then takes the per-constituent path, whose
+   * BAD_USER_INPUT names the constituent.
+   */
+  complete: boolean;
+}
+
+/**
+ * The daily price returns of a benchmark's constituents, weighted and summed per day and
+ * group in the database (NUMERIC), so that Node receives one row per (day, group, currency)
+ * instead of one close per constituent and day.
+ *
+ * For each constituent the closes ('1d' bars from `days[0]` to the last day, plus the last
+ * one before; as loadCloses; one index range scan on (security_id, timeframe, ts) each) are mapped to the first day of `days` on or after their UTC date
+ * (width_bucket on the sorted days), keeping the latest per day: that is the "last close on
+ * or before the day" of benchmark.ts. LAG over those gives the previous close; a day
+ * without a new close has r_i = 0 and no row. Prices only: FX to the benchmark currency is
+ * applied per (currency, day) by benchmarkGroupReturnsFromSums.
+ *
+ * Precision: r_i = (c_t − c_{t−1}) / c_{t−1} is a NUMERIC division at a fixed scale of 44
+ * decimal places (PostgreSQL rounds half away from zero: absolute error ≤ 5e-45, ≥ 40
+ * significant digits for |r_i| ≥ 1e-4); w_i · r_i and the sums are exact NUMERIC. The
+ * per-constituent path rounds each quotient to 40 significant digits (half-even) instead:
+ * both are exact when the quotients terminate within those digits and otherwise agree to
+ * about 1e-40 per day.
+ */
+export async function loadBenchmarkSums(
+  db: Db | Tx,
+  constituents: readonly { securityId: string; currency: string; weight: D; group?: string }[],
+  days: readonly string[],
+): Promise<BenchmarkSums> {
+  if (!days.length || !constituents.length) return { rows: [], complete: false };
+  const ids = constituents.map((c) => c.securityId);
+  const weights = constituents.map((c) => c.weight.toFixed());
+  const groups = constituents.map((c) => c.group ?? 'ALL');
+  const currencies = constituents.map((c) => c.currency);
+  const from = days[0]!;
+  const to = days[days.length - 1]!;
+  // One ordered index range scan per constituent (LATERAL; the window sorts stay per
+  // constituent and in memory), then one hash/group aggregate over (day, group, currency).
+  // Bars are bucketed to their grid day; lead() keeps the last bar of each bucket, lag()
+  // gives the previous kept close. starts/zeros feed `complete`.
+  const rows = await db.$queryRaw<{ j: number; g: string; ccy: string; a: string | null; starts: number; zeros: number }[]>`
+    SELECT r.j::int AS j, c.g, c.ccy,
+           sum(c.w * ((r.close - r.prev)::numeric(1000, 44) / r.prev)) FILTER (WHERE r.j >= 1 AND r.close <> r.prev AND r.prev <> 0)::text AS a,
+           count(*) FILTER (WHERE r.j = 0)::int AS starts,
+           count(*) FILTER (WHERE r.close = 0 AND r.j <= ${days.length - 2})::int AS zeros
+    FROM unnest(${ids}::uuid[], ${weights}::numeric[], ${groups}::text[], ${currencies}::text[]) AS c(sid, w, g, ccy)
+    CROSS JOIN LATERAL (
+      SELECT j, close, lag(close) OVER (ORDER BY ts) AS prev
+      FROM (
+        SELECT ts, close, j, lead(j) OVER (ORDER BY ts) AS next_j
+        FROM (
+          SELECT ts, close, width_bucket((ts AT TIME ZONE 'UTC')::date - 1, ${days}::date[]) AS j
+          FROM ((SELECT ts, close FROM price_bars WHERE security_id = c.sid AND timeframe = '1d' AND ts < ${from}::date ORDER BY ts DESC LIMIT 1)
+                UNION ALL
+                (SELECT ts, close FROM price_bars WHERE security_id = c.sid AND timeframe = '1d' AND ts >= ${from}::date AND ts <= ${to}::date)) b
+        ) b
+      ) x
+      WHERE next_j IS DISTINCT FROM j
+    ) r
+    GROUP BY r.j, c.g, c.ccy`;
+  const out: BenchmarkSums['rows'] = [];
+  let withStart = 0;
+  let zeros = 0;
+  for (const r of rows) {
+    withStart += r.starts;
+    zeros += r.zeros;
+    if (r.j >= 1 && r.a !== null) out.push({ day: r.j, group: r.g, currency: r.ccy, sum: dec(r.a) });
+  }
+  return { rows: out, complete: withStart === constituents.length && zeros === 0 };
+}

@@ -5,7 +5,7 @@ import { assertIsoDate, daysBetween, toEpochDay } from '../domain/dates';
 import { businessDayOnOrBefore, businessDays, fromEpochDay, LedgerReplay, replayOrder } from '../domain/nav-series';
 import {
   benchmarkGroupReturns,
-  benchmarkReturns,
+  benchmarkGroupReturnsFromSums,
   constantHoldingsSeries,
   cumulativeSeries,
   currencyAttribution,
@@ -24,6 +24,7 @@ import {
   stressTest,
   trailingReturns,
   twr,
+  type BenchmarkDay,
   type DailyReturn,
   type GroupBy,
   type NavPoint,
@@ -46,7 +47,8 @@ import { loadFxTable } from './market-data';
 import { badInput, currencyCode, symbol as validSymbol, text } from './validate';
 import type { ValuationService } from './valuation';
 import { AnalyticsCache } from './analytics-cache';
-import { loadBenchmark, loadCloses, loadFxRange, loadLedger, loadNavPoints, loadSecurities, type LoadedBenchmark } from './analytics-data';
+import { loadBenchmark, loadBenchmarkSums, loadCloses, loadFxRange, loadLedger, loadNavPoints, loadSecurities, type LoadedBenchmark } from './analytics-data';
+import type { FxTable } from '../domain/fx';
 
 /*
  * Performance, risk, attribution, currency attribution, stress tests and what-if. Each method
@@ -148,6 +150,21 @@ export class AnalyticsService {
     return b;
   }
 
+  /**
+   * The benchmark's daily total and per-group returns over `days`: the constituents' price
+   * returns weighted and summed per (day, group, currency) in the database, FX applied by
+   * the domain. When the database reports a constituent without a starting close or with a
+   * zero close, the per-constituent path runs instead for its BAD_USER_INPUT naming it.
+   * `fx` must hold the benchmark's and its constituents' currencies.
+   */
+  private async benchmarkDays(bench: LoadedBenchmark, groupOfConstituent: ((c: LoadedBenchmark['constituents'][number]) => string) | null, days: string[], fx: FxTable): Promise<BenchmarkDay[]> {
+    const constituents = bench.constituents.map((c) => ({ ...c, group: groupOfConstituent ? groupOfConstituent(c) : undefined }));
+    const sums = await loadBenchmarkSums(this.db, constituents, days);
+    if (sums.complete) return benchmarkGroupReturnsFromSums({ currency: bench.currency, constituents, fx, days, sums: sums.rows });
+    const prices = await loadCloses(this.db, constituents.map((c) => c.securityId), days[0]!, days.at(-1)!);
+    return benchmarkGroupReturns({ currency: bench.currency, constituents, prices, fx, days });
+  }
+
   // ------------------------------------------------------------------ performance
 
   async performance(ctx: ServiceContext, portfolioId: string, from: string, to: string) {
@@ -205,12 +222,8 @@ export class AnalyticsService {
       let benchmark;
       if (bench) {
         const days = points.map((x) => x.date);
-        const ids = bench.constituents.map((c) => c.securityId);
-        const [prices, fx] = await Promise.all([
-          loadCloses(this.db, ids, days[0]!, days.at(-1)!),
-          loadFxRange(this.db, [bench.currency, ...bench.constituents.map((c) => c.currency)], days[0]!, days.at(-1)!),
-        ]);
-        benchmark = benchmarkReturns({ currency: bench.currency, constituents: bench.constituents, prices, fx, days });
+        const fx = await loadFxRange(this.db, [bench.currency, ...bench.constituents.map((c) => c.currency)], days[0]!, days.at(-1)!);
+        benchmark = (await this.benchmarkDays(bench, null, days, fx)).map((d) => ({ date: d.date, ret: d.total }));
       }
       const r = riskReport(points, { benchmark, confidence, riskFreeRate, dailyReturns: nav.daily().slice(startIdx, startIdx + points.length - 1) });
       return {
@@ -240,17 +253,12 @@ export class AnalyticsService {
       const start = days[0]!;
       const end = days.at(-1)!;
       const entries = await loadLedger(this.db, p.id, end);
-      const ids = [...new Set([...entries.map((e) => e.securityId).filter((s): s is string => !!s), ...bench.constituents.map((c) => c.securityId)])];
+      // Closes of the portfolio's own securities only: the benchmark is aggregated in SQL.
+      const ids = [...new Set(entries.map((e) => e.securityId).filter((s): s is string => !!s))];
       const [securities, prices] = await Promise.all([loadSecurities(this.db, ids), loadCloses(this.db, ids, start, end)]);
-      const currencies = new Set<string>([p.baseCurrency, bench.currency, ...entries.map((e) => e.currency), ...[...securities.values()].map((s) => s.currency)]);
+      const currencies = new Set<string>([p.baseCurrency, bench.currency, ...entries.map((e) => e.currency), ...[...securities.values()].map((s) => s.currency), ...bench.constituents.map((c) => c.currency)]);
       const fx = await loadFxRange(this.db, currencies, start, end);
-      const bdays = benchmarkGroupReturns({
-        currency: bench.currency,
-        constituents: bench.constituents.map((c) => ({ ...c, group: groupOf(groupBy, c) })),
-        prices,
-        fx,
-        days,
-      });
+      const bdays = await this.benchmarkDays(bench, (c) => groupOf(groupBy, c), days, fx);
       const pdays = portfolioDays({ baseCurrency: p.baseCurrency, entries, securities, prices, fx, days });
       const result = dailyAttribution(
         pdays,

@@ -208,6 +208,15 @@ describeEachEngine('analytics over HTTP', (db) => {
   });
 
   it('bad input is BAD_USER_INPUT; another owner\'s portfolio reads like a missing one', async () => {
+    // A benchmark whose constituent has no close: the SQL aggregation reports it incomplete and
+    // the per-constituent path names the constituent.
+    const up = `mutation($i: SecurityInput!) { upsertSecurity(input: $i) { id } }`;
+    expect(codeOf(await gql(server.url, admin, up, { i: { symbol: 'NOPX', name: 'No prices', currency: 'USD', sector: 'Tech', country: 'US', assetClass: 'Equity' } }))).toBe('none');
+    expect(codeOf(await gql(server.url, admin, BENCH, { i: { code: 'NOPXB', name: 'no prices', currency: 'USD', constituents: [{ symbol: 'AAA', weight: '0.5' }, { symbol: 'NOPX', weight: '0.5' }] } }))).toBe('none');
+    const noPx = await gql(server.url, owner, RISK, { id: pid, f: '2024-01-02', t: '2024-01-05', b: 'NOPXB' });
+    expect(codeOf(noPx)).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(noPx.errors)).toContain('NOPX has no close on or before 2024-01-02');
+    expect(codeOf(await gql(server.url, owner, ATTR, { id: pid, f: '2024-01-02', t: '2024-01-05', b: 'NOPXB' }))).toBe('BAD_USER_INPUT');
     const cases: [string, Record<string, unknown>][] = [
       [PERF, { id: pid, f: '2024-01-05', t: '2024-01-02' }],
       [PERF, { id: pid, f: '2023-12-01', t: '2024-01-05' }],

@@ -118,3 +118,75 @@ export function benchmarkGroupReturns(input: BenchmarkInputs): BenchmarkDay[] {
   }
   return out;
 }
+
+/**
+ * benchmarkGroupReturns from per-(day, group, currency) sums of price returns
+ * A = Σ w_i (c_i(t)/c_i(t−1) − 1), as the database aggregates them (analytics-data.ts).
+ * With f = FX(ccy → benchmark ccy, t) / FX(t−1) the same for every constituent in that
+ * currency, V_i(t)/V_i(t−1) = (c_i(t)/c_i(t−1)) · f, so
+ *   Σ_i w_i r_i = f · (W + A) − W     (W = Σ w_i of the group and currency)
+ * and A alone for the benchmark's own currency (f = 1). Groups, weights, order and the
+ * missing-FX error are those of benchmarkGroupReturns; a (day, group, currency) without a
+ * row had no new close (A = 0). Same returns up to the rounding of the quotients (see
+ * loadBenchmarkSums).
+ */
+export function benchmarkGroupReturnsFromSums(input: {
+  currency: string;
+  constituents: readonly BenchmarkConstituentInput[];
+  fx: FxTable;
+  days: readonly string[];
+  sums: readonly { day: number; group: string; currency: string; sum: D }[];
+}): BenchmarkDay[] {
+  validateBenchmarkWeights(input.constituents);
+  const { days, fx, currency } = input;
+  const groupOrder: string[] = [];
+  const weightOf = new Map<string, D>();
+  const parts = new Map<string, { group: string; currency: string; weight: D; symbol: string }>();
+  for (const c of input.constituents) {
+    const g = c.group ?? 'ALL';
+    if (!weightOf.has(g)) groupOrder.push(g);
+    weightOf.set(g, (weightOf.get(g) ?? ZERO).plus(c.weight));
+    const key = `${g}\u0000${c.currency}`;
+    const p = parts.get(key);
+    parts.set(key, p ? { ...p, weight: p.weight.plus(c.weight) } : { group: g, currency: c.currency, weight: c.weight, symbol: c.symbol });
+  }
+  const byDay = new Map<string, D>();
+  for (const r of input.sums) byDay.set(`${r.day}\u0000${r.group}\u0000${r.currency}`, r.sum);
+  // FX ratio per foreign currency and day.
+  const rates = new Map<string, (D | null)[]>();
+  for (const p of parts.values()) {
+    if (p.currency === currency || rates.has(p.currency)) continue;
+    rates.set(
+      p.currency,
+      days.map((day) => {
+        const r = fx.convertRate(p.currency, currency, day);
+        if (!r) throw new DomainError('BAD_USER_INPUT', `no FX rate ${p.currency}→${currency} on or before ${day} for benchmark constituent ${p.symbol}`);
+        return r.rate;
+      }),
+    );
+  }
+  const out: BenchmarkDay[] = [];
+  for (let t = 1; t < days.length; t++) {
+    const contrib = new Map<string, D>(groupOrder.map((g) => [g, ZERO]));
+    for (const p of parts.values()) {
+      const a = byDay.get(`${t}\u0000${p.group}\u0000${p.currency}`) ?? ZERO;
+      let c: D;
+      if (p.currency === currency) c = a;
+      else {
+        const x = rates.get(p.currency)!;
+        const f = x[t]!.eq(x[t - 1]!) ? ONE : x[t]!.div(x[t - 1]!);
+        c = f.eq(ONE) ? a : f.times(p.weight.plus(a)).minus(p.weight);
+      }
+      contrib.set(p.group, contrib.get(p.group)!.plus(c));
+    }
+    const groups = new Map<string, { weight: D; ret: D }>();
+    let total = ZERO;
+    for (const [g, c] of contrib) {
+      total = total.plus(c);
+      const w = weightOf.get(g)!;
+      groups.set(g, { weight: w, ret: c.div(w) });
+    }
+    out.push({ date: days[t]!, total, groups });
+  }
+  return out;
+}

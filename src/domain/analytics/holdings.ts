@@ -98,6 +98,8 @@ export function portfolioDays(input: HoldingsInputs): PortfolioDay[] {
   while (k < entries.length && entries[k]!.date <= days[0]!) state.apply(entries[k++]!);
   // Values at the close of the previous day, carried from one day to the next.
   let prevPx = new Map<string, D>();
+  let prevEnd = new Map<string, { q: D; p: D; x: D; value: D }>();
+  const times = (a: D, b: D): D => (b === ONE ? a : a.times(b));
   for (const [sid] of state.quantity) {
     const p = closeOn(sid, days[0]!);
     if (p) prevPx.set(sid, p);
@@ -118,6 +120,7 @@ export function portfolioDays(input: HoldingsInputs): PortfolioDay[] {
     }
     const curPx = new Map<string, D>();
     const holdings: HoldingDay[] = [];
+    const curEnd = new Map<string, { q: D; p: D; x: D; value: D }>();
     for (const [sid, q] of state.quantity) {
       const info = input.securities.get(sid);
       const p1 = closeOn(sid, day);
@@ -128,10 +131,20 @@ export function portfolioDays(input: HoldingsInputs): PortfolioDay[] {
       const x0 = rate(info.currency, prevDay);
       const x1 = rate(info.currency, day);
       if (!x0 || !x1) continue;
-      const start = q.times(p0).times(x0);
-      const endLocal = q.times(splits.get(sid) ?? ONE).times(p1).plus(dividends.get(sid) ?? ZERO);
-      holdings.push({ securityId: sid, start, end: endLocal.times(x1) });
+      // The same products as q × p0 × x0 and (q × split × p1 + dividend) × x1, without the
+      // factors that are exactly 1 and the terms that are exactly 0 (every operand has at
+      // most 40 digits, so multiplying by 1 or adding 0 would not round), and with the start
+      // taken from yesterday's end when it is that very product (same q, close and rate).
+      const prev = prevEnd.get(sid);
+      const start = prev && prev.q === q && prev.p === p0 && prev.x === x0 ? prev.value : times(q.times(p0), x0);
+      const split = splits.get(sid);
+      const dividend = dividends.get(sid);
+      const qp1 = split ? q.times(split).times(p1) : q.times(p1);
+      const end = times(dividend ? qp1.plus(dividend) : qp1, x1);
+      if (!split && !dividend) curEnd.set(sid, { q, p: p1, x: x1, value: end });
+      holdings.push({ securityId: sid, start, end });
     }
+    prevEnd = curEnd;
     const cash: PortfolioDay['cash'] = [];
     for (const [ccy, bal] of state.cash) {
       if (bal.isZero()) continue;

@@ -4,6 +4,7 @@ import { FxTable, fxQuote } from '../../../src/domain/fx';
 import type { PriceSeries } from '../../../src/domain/nav-series';
 import {
   benchmarkGroupReturns,
+  benchmarkGroupReturnsFromSums,
   benchmarkReturns,
   constituentValues,
   validateBenchmarkWeights,
@@ -114,5 +115,39 @@ describe('validateBenchmarkWeights', () => {
     expect(() => validateBenchmarkWeights([c('A', '0'), c('B', '1')])).toThrow(/A: weight must be > 0/);
     // 3 × 0.333333333333 = 0.999999999999: off by 1e-12.
     expect(() => validateBenchmarkWeights([c('A', '0.333333333333'), c('B', '0.333333333333'), c('C', '0.333333333333')])).toThrow(/sum to 0.999999999999, not 1/);
+  });
+});
+
+/*
+ * The same worked example from per-(day, group, currency) sums of PRICE returns, as the
+ * database aggregates them (analytics-data.ts loadBenchmarkSums):
+ *   day 1: Tech/USD 0.6 × 0.05 = 0.03;  Energy/EUR: 50 → 50, no new price, no row (A = 0)
+ *   day 2: Tech/USD 0.6 × (−0.02) = −0.012;  Energy/EUR 0.4 × (51/50 − 1) = 0.008
+ * FX ratio EUR→USD f: day 1 1.12/1.10 = 1.0 "18" × 19 (40 digits, as 56/55); day 2 1.12/1.12 = 1.
+ * Energy: f·(W + A) − W = 0.4 · 1.0"18"×19 − 0.4 = 0.00"72"×19 (exact), / 0.4 = r1(EEE) as above;
+ * day 2: A = 0.008 → 0.02. So here both paths agree digit for digit.
+ */
+describe('benchmarkGroupReturnsFromSums', () => {
+  const sums = [
+    { day: 1, group: 'Tech', currency: 'USD', sum: dec('0.03') },
+    { day: 2, group: 'Tech', currency: 'USD', sum: dec('-0.012') },
+    { day: 2, group: 'Energy', currency: 'EUR', sum: dec('0.008') },
+  ];
+  const flat = (days: ReturnType<typeof benchmarkGroupReturns>) =>
+    days.map((d) => [d.date, d.total.toString(), [...d.groups].map(([g, x]) => [g, x.weight.toString(), x.ret.toString()])]);
+
+  it('gives the per-constituent results of the worked example exactly', () => {
+    const fromSums = benchmarkGroupReturnsFromSums({ currency: 'USD', constituents: [AAA, EEE], fx, days: DAYS, sums });
+    expect(flat(fromSums)).toEqual(flat(benchmarkGroupReturns({ currency: 'USD', constituents: [AAA, EEE], prices, fx, days: DAYS })));
+    expect(fromSums[0]!.groups.get('Energy')!.ret.toString()).toBe(R1_EEE);
+  });
+
+  it('a group without rows on a day returns 0; no FX rate is BAD_USER_INPUT naming a constituent', () => {
+    const none = benchmarkGroupReturnsFromSums({ currency: 'USD', constituents: [AAA, { ...EEE, currency: 'USD' }], fx, days: DAYS, sums: [] });
+    expect(flat(none)).toEqual([
+      ['2024-01-03', '0', [['Tech', '0.6', '0'], ['Energy', '0.4', '0']]],
+      ['2024-01-04', '0', [['Tech', '0.6', '0'], ['Energy', '0.4', '0']]],
+    ]);
+    expect(() => benchmarkGroupReturnsFromSums({ currency: 'USD', constituents: [AAA, EEE], fx: new FxTable([]), days: DAYS, sums })).toThrow(/no FX rate EUR→USD on or before 2024-01-02 for benchmark constituent EEE/);
   });
 });
