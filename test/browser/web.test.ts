@@ -10,7 +10,7 @@ import { DEMO_API_KEY } from '../../src/db/demo-data';
 /*
  * End to end in headless Chromium against the real server over the demo dataset, as `npm start`
  * serves it: the GraphiQL IDE runs a query and a navUpdated subscription, and the dashboard signs
- * in and shows the NAV move after a price is ingested through the API. The run leaves screenshots
+ * in and shows the NAV move after a price is ingested through the API. With UPDATE_SCREENSHOTS=1 it refreshes the screenshots
  * in docs/screenshots (shown in the README).
  */
 describeInBrowser('browser: IDE and dashboard', () => {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -5,7 +6,11 @@ import { WEB_DIST } from '../../src/server/web';
 
 /** Debian's Chromium (`apt-get install -y chromium`); playwright-core never downloads a browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-export const SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
+/**
+ * The README's screenshots are refreshed by `UPDATE_SCREENSHOTS=1 npm test`; an ordinary run
+ * writes its screenshots to the temp directory, so that testing leaves the work tree clean.
+ */
+export const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.resolve(__dirname, '../../docs/screenshots') : path.join(os.tmpdir(), 'foliograph-screenshots');
 
 /**
  * `describe` when Chromium is installed; otherwise the suite is skipped and the run says why
