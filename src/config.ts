@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { QueryLimits } from './graphql/limits';
 import type { RateLimitConfig } from './server/rate-limit';
+import type { WebhookOptions } from './services/webhooks';
 
 /** Every setting comes from the environment; `.env.example` lists them with their defaults. */
 export interface Config {
@@ -40,6 +41,8 @@ export interface Config {
   rateLimits: RateLimitConfig;
   /** How often open sockets' credentials are re-checked (a revocation in this process closes them at once). */
   wsAuthRecheckMs: number;
+  /** Alert webhooks (src/services/webhooks.ts): signing key, retries, per-attempt timeout, private receivers. */
+  webhooks: WebhookOptions;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -98,5 +101,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       wsConnectionsPerKey: int('WS_MAX_CONNECTIONS_PER_KEY', env.WS_MAX_CONNECTIONS_PER_KEY, 20),
     },
     wsAuthRecheckMs: Math.max(100, int('WS_AUTH_RECHECK_MS', env.WS_AUTH_RECHECK_MS, 1000)),
+    webhooks: {
+      secret: env.WEBHOOK_SECRET || undefined,
+      maxAttempts: Math.max(1, int('WEBHOOK_MAX_ATTEMPTS', env.WEBHOOK_MAX_ATTEMPTS, 5)),
+      backoffMs: int('WEBHOOK_BACKOFF_MS', env.WEBHOOK_BACKOFF_MS, 1000),
+      timeoutMs: Math.max(100, int('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, 10_000)),
+      pollMs: Math.max(20, int('WEBHOOK_POLL_MS', env.WEBHOOK_POLL_MS, 1000)),
+      allowPrivate: flag(env.WEBHOOK_ALLOW_PRIVATE, false),
+    },
   };
 }

@@ -3,6 +3,7 @@ import type { User } from '../generated/prisma/client';
 import type { Db } from '../services/db';
 import type { ServiceContext, Services } from '../services';
 import { valuationLoaders } from './loaders/valuation';
+import { deliveriesOf, type DeliveryRow } from '../services/webhooks';
 import type { Realtime } from '../realtime';
 
 /** Batches per request; made fresh for every HTTP request and every subscription event. */
@@ -14,6 +15,8 @@ export function createLoaders(db: Db) {
       return ids.map((id) => byId.get(id) ?? null);
     }),
     valuation: valuationLoaders(),
+    /** AlertEvent.deliveries: one query per list of events. */
+    alertDeliveries: new DataLoader<string, DeliveryRow[]>((ids) => deliveriesOf(db, ids)),
   };
 }
 

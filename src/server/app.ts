@@ -19,6 +19,7 @@ import { actorFromAuthorization } from './auth';
 import { attachWebSocket } from './ws';
 import { mountWeb } from './web';
 import { Realtime } from '../realtime';
+import { WebhookWorker } from '../services/webhooks';
 import { limitRules } from '../graphql/limits';
 import { queryCostPlugin } from './query-limits';
 import { createRateLimitStore, httpRateLimit, RateLimits } from './rate-limit';
@@ -67,6 +68,7 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
   const services = createServices(db.prisma, bus, {
     identity: { sessionTtlMinutes: config.sessionTtlMinutes, loginMaxAttempts: config.loginMaxAttempts, loginLockoutMinutes: config.loginLockoutMinutes },
     valuation: { stalePriceDays: config.stalePriceDays, cacheTtlMs: config.valuationCacheTtlMs },
+    webhooks: config.webhooks,
   });
   const schema = buildSchema();
   const metrics = createMetrics();
@@ -77,6 +79,8 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
 
   const realtime = new Realtime(services, bus, log, { coalesceMs: config.realtimeCoalesceMs });
   await realtime.start();
+  // Alert webhooks: every process runs a worker; claims in the database keep them from sending one twice.
+  const webhooks = new WebhookWorker(services.webhooks, bus, log).start();
   const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes, live: { realtime, maxSubscriptions: config.wsMaxSubscriptions, maxBufferBytes: config.wsMaxBufferBytes }, limits: config.queryLimits, rateLimits, bus, authRecheckMs: config.wsAuthRecheckMs });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -192,6 +196,7 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
       await apollo.stop();
       await rateLimits.close();
       realtime.stop();
+      await webhooks.stop();
       await bus.close?.();
     },
   };

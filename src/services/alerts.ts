@@ -10,6 +10,7 @@ import { writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, symbol as validSymbol } from './validate';
+import { validateWebhookUrl, WebhookService } from './webhooks';
 
 export interface AlertRuleInput {
   portfolioId: string;
@@ -46,21 +47,15 @@ export class AlertService {
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
+    /** allowPrivateWebhooks: WEBHOOK_ALLOW_PRIVATE (src/services/webhooks.ts). */
+    private readonly options: { allowPrivateWebhooks?: boolean } = {},
   ) {}
 
   async createRule(ctx: ServiceContext, input: AlertRuleInput): Promise<AlertRuleRow> {
     if (!input.threshold.isFinite()) throw badInput('threshold must be a finite decimal');
     const cooldown = input.cooldownSeconds ?? 0;
     if (!Number.isInteger(cooldown) || cooldown < 0 || cooldown > 30 * 86400) throw badInput('cooldownSeconds must be an integer from 0 to 2592000');
-    if (input.webhookUrl != null) {
-      let u: URL | null = null;
-      try {
-        u = new URL(input.webhookUrl);
-      } catch {
-        /* reported below */
-      }
-      if (!u || !['http:', 'https:'].includes(u.protocol) || input.webhookUrl.length > 2000) throw badInput('webhookUrl must be an http(s) URL');
-    }
+    const webhookUrl = input.webhookUrl != null && input.webhookUrl !== '' ? validateWebhookUrl(input.webhookUrl, { allowPrivate: this.options.allowPrivateWebhooks ?? false }) : null;
     if (SYMBOL_RULES.has(input.type) && !input.symbol) throw badInput(`${input.type} needs a symbol`);
     if (['NAV_CHANGE_PCT', 'DRAWDOWN_PCT', 'POSITION_WEIGHT_ABOVE'].includes(input.type) && (input.threshold.lte(0) || input.threshold.gt(1000)))
       throw badInput(`${input.type} takes a positive fraction as threshold (5% is 0.05)`);
@@ -75,7 +70,7 @@ export class AlertService {
       if ((await tx.alertRule.count({ where: { portfolioId: portfolio.id, isActive: true } })) >= MAX_RULES_PER_PORTFOLIO)
         throw badInput(`at most ${MAX_RULES_PER_PORTFOLIO} active alert rules per portfolio`);
       const rule = await tx.alertRule.create({
-        data: { portfolioId: portfolio.id, type: input.type, threshold: input.threshold.toFixed(), securityId, cooldownSeconds: cooldown, webhookUrl: input.webhookUrl ?? null },
+        data: { portfolioId: portfolio.id, type: input.type, threshold: input.threshold.toFixed(), securityId, cooldownSeconds: cooldown, webhookUrl },
         include: { security: { select: { symbol: true } } },
       });
       await writeAudit(tx, ctx, { action: 'alertRule.create', entityType: 'AlertRule', entityId: rule.id, portfolioId: portfolio.id, after: rule });
@@ -159,8 +154,8 @@ export class AlertService {
   }
 
   /**
-   * Persists one firing; a second process (or a replay) with the same dedupe key inserts
-   * nothing. Publishes `alert.triggered` after commit only when this call wrote the row.
+   * Persists one firing (and its webhook delivery row); a second process (or a replay) with
+   * the same dedupe key inserts nothing. Publishes `alert.triggered` after commit only when this call wrote the row.
    */
   async recordFiring(f: { ruleId: string; portfolioId: string; type: AlertType; value: string; message: string; dedupeKey: string; at: Date }): Promise<string | null> {
     const system: ServiceContext = { actor: null, meta: { requestId: `alert:${f.dedupeKey}` } };
@@ -173,6 +168,8 @@ export class AlertService {
         RETURNING id::text AS id`;
       if (!row) return null;
       await tx.$executeRaw`UPDATE alert_rules SET triggered = true, last_triggered_at = ${f.at} WHERE id = ${f.ruleId}::uuid`;
+      // Its webhook delivery, if the rule has a URL: written with the event, so exactly once too.
+      await WebhookService.enqueue(tx, row.id, f.ruleId);
       await writeAudit(tx, system, { action: 'alert.trigger', entityType: 'AlertEvent', entityId: row.id, portfolioId: f.portfolioId, after: { ruleId: f.ruleId, value: f.value, dedupeKey: f.dedupeKey } });
       afterCommit(() => this.bus.publish({ type: 'alert.triggered', portfolioId: f.portfolioId, alertEventId: row.id }));
       return row.id;

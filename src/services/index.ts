@@ -13,6 +13,7 @@ import { AlertService } from './alerts';
 import { LiveService } from './live';
 import { AnalyticsService } from './analytics';
 import { BenchmarkService } from './benchmarks';
+import { WebhookService, type WebhookOptions } from './webhooks';
 
 export type { ServiceContext, Actor, RequestMeta } from './context';
 
@@ -20,6 +21,7 @@ export type { ServiceContext, Actor, RequestMeta } from './context';
 export interface ServiceOptions {
   identity?: Partial<IdentityOptions>;
   valuation?: ValuationOptions;
+  webhooks?: Partial<WebhookOptions>;
 }
 
 export function createServices(db: Db, bus: EventBus, options: ServiceOptions = {}) {
@@ -36,7 +38,8 @@ export function createServices(db: Db, bus: EventBus, options: ServiceOptions = 
     auditLog: new AuditLogService(db),
     marketData: new MarketDataService(db, bus),
     valuation,
-    alerts: new AlertService(db, bus),
+    alerts: new AlertService(db, bus, { allowPrivateWebhooks: options.webhooks?.allowPrivate }),
+    webhooks: new WebhookService(db, options.webhooks),
     live: new LiveService(db, valuation),
     analytics,
     benchmarks: new BenchmarkService(db, analytics.cache),

@@ -85,4 +85,6 @@ export const AlertRule: AlertRuleResolvers = {
   symbol: (r) => r.security?.symbol ?? null,
 };
 
-export const AlertEvent: AlertEventResolvers = {};
+export const AlertEvent: AlertEventResolvers = {
+  deliveries: (e, _a, { loaders }) => loaders.alertDeliveries.load(e.id),
+};
