@@ -42,24 +42,24 @@ export async function loadSecurities(db: Db | Tx, ids: string[]): Promise<Map<st
   return new Map(rows.map((r) => [r.id, { symbol: r.symbol, name: r.name, currency: r.currency, sector: r.sector, assetClass: r.asset_class, country: r.country }]));
 }
 
-/** Daily closes of `ids` from `from` to `to`, plus the last one before `from` for each. */
+/**
+ * Daily closes of `ids` from `from` to `to`, plus the last one before `from` for each. One row
+ * per security (dates and closes as arrays, in time order) rather than one per bar, so the
+ * driver decodes a few hundred rows instead of tens of thousands; each security's bars come
+ * from one range scan of (security_id, timeframe, ts).
+ */
 export async function loadCloses(db: Db | Tx, ids: string[], from: string, to: string): Promise<Map<string, PriceSeries>> {
   const prices = new Map<string, PriceSeries>();
   if (!ids.length) return prices;
-  const bars = await db.$queryRaw<{ security_id: string; d: string; close: string }[]>`
-    SELECT security_id, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d, close::text AS close FROM (
+  const rows = await db.$queryRaw<{ security_id: string; ds: string[]; cs: string[] }[]>`
+    SELECT security_id, array_agg(to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') ORDER BY ts) AS ds, array_agg(close::text ORDER BY ts) AS cs FROM (
       SELECT security_id, ts, close FROM price_bars
       WHERE security_id = ANY(${ids}::uuid[]) AND timeframe = '1d' AND ts >= ${from}::date AND ts <= ${to}::date
       UNION ALL
       SELECT s.id, b.ts, b.close FROM unnest(${ids}::uuid[]) AS s(id)
       CROSS JOIN LATERAL (SELECT ts, close FROM price_bars WHERE security_id = s.id AND timeframe = '1d' AND ts < ${from}::date ORDER BY ts DESC LIMIT 1) b
-    ) x ORDER BY security_id, ts`;
-  for (const b of bars) {
-    let s = prices.get(b.security_id);
-    if (!s) prices.set(b.security_id, (s = { dates: [], closes: [] }));
-    s.dates.push(b.d);
-    s.closes.push(dec(b.close));
-  }
+    ) x GROUP BY security_id`;
+  for (const r of rows) prices.set(r.security_id, { dates: r.ds, closes: r.cs.map(dec) });
   return prices;
 }
 

@@ -204,8 +204,11 @@ export function dailyAttribution(
     const inv = ONE.div(d.start);
     const g = new Map<string, { start: D; end: D }>();
     const add = (key: string, s: D, e: D) => {
-      const x = g.get(key) ?? { start: ZERO, end: ZERO };
-      g.set(key, { start: x.start.plus(s), end: x.end.plus(e) });
+      const x = g.get(key);
+      if (x) {
+        x.start = x.start.plus(s);
+        x.end = x.end.plus(e);
+      } else g.set(key, { start: ZERO.plus(s), end: ZERO.plus(e) });
     };
     const items = new Map<string, D>();
     for (const h of d.holdings) {
