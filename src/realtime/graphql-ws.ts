@@ -31,6 +31,10 @@ export function sharedSubscribe<C>(perEventContext: (base: C) => C) {
   return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source as ExecutionResult;
+    // graphql-ws keeps these args for the subscription's lifetime; the subscribe's DataLoaders
+    // are done with (every event gets fresh ones from perEventContext): let them go.
+    const ctx = args.contextValue;
+    if (ctx && typeof ctx === 'object' && 'loaders' in ctx) args.contextValue = { ...ctx, loaders: undefined };
     let doc = docKeys.get(args.document);
     if (doc === undefined) docKeys.set(args.document, (doc = print(args.document)));
     const key = `${doc}\0${args.operationName ?? ''}\0${JSON.stringify(args.variableValues ?? {})}`;
@@ -68,6 +72,18 @@ export function sharedSubscribe<C>(perEventContext: (base: C) => C) {
   };
 }
 
+const documents = new Map<string, DocumentNode>();
+const MAX_DOCUMENTS = 500;
+
+/** The first DocumentNode parsed from this query text (the text determines the AST); bounded, oldest out. */
+function internDocument(query: string, parsed: DocumentNode): DocumentNode {
+  const known = documents.get(query);
+  if (known) return known;
+  if (documents.size >= MAX_DOCUMENTS) documents.delete(documents.keys().next().value!);
+  documents.set(query, parsed);
+  return parsed;
+}
+
 /**
  * The live parts of graphql-ws's options around the server's own: shared execution, the
  * per-socket operation cap (checked before any other onSubscribe work), the slow-consumer
@@ -86,11 +102,15 @@ export function withLiveOptions<P extends Record<string, unknown> | undefined, E
       const base = typeof context === 'function' ? await context(ctx, id, payload, args) : context;
       return { ...(base as object), realtime: live.realtime } as never;
     },
-    onSubscribe: (ctx, id, payload) => {
+    onSubscribe: async (ctx, id, payload) => {
       // graphql-ws has registered this id already: it counts.
       if (Object.keys(ctx.subscriptions).length > live.maxSubscriptions)
         return [new GraphQLError(`at most ${live.maxSubscriptions} operations at once on one socket`, { extensions: { code: 'RATE_LIMITED' } })];
-      return onSubscribe?.(ctx, id, payload);
+      const r = await onSubscribe?.(ctx, id, payload);
+      // Subscribers of the same query text share one DocumentNode: one AST (with its token
+      // list) held instead of one per subscription, and the shared-execution key printed once.
+      if (r && 'document' in r && typeof payload.query === 'string') r.document = internDocument(payload.query, r.document);
+      return r;
     },
     onNext: (ctx, id, payload, args, result) => {
       const socket = ctx.extra.socket;
