@@ -47,7 +47,7 @@ import { loadFxTable } from './market-data';
 import { badInput, currencyCode, symbol as validSymbol, text } from './validate';
 import type { ValuationService } from './valuation';
 import { AnalyticsCache } from './analytics-cache';
-import { loadBenchmark, loadBenchmarkSums, loadCloses, loadFxRange, loadLedger, loadNavPoints, loadSecurities, type LoadedBenchmark } from './analytics-data';
+import { loadBenchmark, loadBenchmarkSums, loadCloses, loadFxRange, loadLedger, loadNavPoints, loadSecurities, type BenchmarkSums, type LoadedBenchmark } from './analytics-data';
 import type { FxTable } from '../domain/fx';
 
 /*
@@ -75,6 +75,8 @@ export interface WhatIfTradeArg {
   price?: D | null;
   fee?: D | null;
 }
+
+type BenchmarkConstituents = (LoadedBenchmark['constituents'][number] & { group: string | undefined })[];
 
 interface NavData {
   /** Inception..to. */
@@ -157,12 +159,26 @@ export class AnalyticsService {
    * zero close, the per-constituent path runs instead for its BAD_USER_INPUT naming it.
    * `fx` must hold the benchmark's and its constituents' currencies.
    */
-  private async benchmarkDays(bench: LoadedBenchmark, groupOfConstituent: ((c: LoadedBenchmark['constituents'][number]) => string) | null, days: string[], fx: FxTable): Promise<BenchmarkDay[]> {
-    const constituents = bench.constituents.map((c) => ({ ...c, group: groupOfConstituent ? groupOfConstituent(c) : undefined }));
-    const sums = await loadBenchmarkSums(this.db, constituents, days);
+  private async benchmarkDays(
+    bench: LoadedBenchmark,
+    groupOfConstituent: ((c: LoadedBenchmark['constituents'][number]) => string) | null,
+    days: string[],
+    fx: FxTable,
+    started?: { constituents: BenchmarkConstituents; sums: Promise<BenchmarkSums> },
+  ): Promise<BenchmarkDay[]> {
+    const constituents = started?.constituents ?? bench.constituents.map((c) => ({ ...c, group: groupOfConstituent ? groupOfConstituent(c) : undefined }));
+    const sums = await (started?.sums ?? loadBenchmarkSums(this.db, constituents, days));
     if (sums.complete) return benchmarkGroupReturnsFromSums({ currency: bench.currency, constituents, fx, days, sums: sums.rows });
     const prices = await loadCloses(this.db, constituents.map((c) => c.securityId), days[0]!, days.at(-1)!);
     return benchmarkGroupReturns({ currency: bench.currency, constituents, prices, fx, days });
+  }
+
+  /** Starts the benchmark's SQL aggregation early, so that the database works while Node computes the portfolio's side. */
+  private startBenchmarkSums(bench: LoadedBenchmark, groupOfConstituent: (c: LoadedBenchmark['constituents'][number]) => string, days: string[]) {
+    const constituents: BenchmarkConstituents = bench.constituents.map((c) => ({ ...c, group: groupOfConstituent(c) }));
+    const sums = loadBenchmarkSums(this.db, constituents, days);
+    sums.catch(() => undefined); // awaited (and thrown) by benchmarkDays
+    return { constituents, sums };
   }
 
   // ------------------------------------------------------------------ performance
@@ -252,14 +268,15 @@ export class AnalyticsService {
       const days = points.map((x) => x.date);
       const start = days[0]!;
       const end = days.at(-1)!;
+      const started = this.startBenchmarkSums(bench, (c) => groupOf(groupBy, c), days);
       const entries = await loadLedger(this.db, p.id, end);
       // Closes of the portfolio's own securities only: the benchmark is aggregated in SQL.
       const ids = [...new Set(entries.map((e) => e.securityId).filter((s): s is string => !!s))];
       const [securities, prices] = await Promise.all([loadSecurities(this.db, ids), loadCloses(this.db, ids, start, end)]);
       const currencies = new Set<string>([p.baseCurrency, bench.currency, ...entries.map((e) => e.currency), ...[...securities.values()].map((s) => s.currency), ...bench.constituents.map((c) => c.currency)]);
       const fx = await loadFxRange(this.db, currencies, start, end);
-      const bdays = await this.benchmarkDays(bench, (c) => groupOf(groupBy, c), days, fx);
       const pdays = portfolioDays({ baseCurrency: p.baseCurrency, entries, securities, prices, fx, days });
+      const bdays = await this.benchmarkDays(bench, (c) => groupOf(groupBy, c), days, fx, started);
       const result = dailyAttribution(
         pdays,
         bdays,
