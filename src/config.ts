@@ -31,6 +31,8 @@ export interface Config {
   wsMaxSubscriptions: number;
   /** A WebSocket with more unsent bytes than this is cut off. */
   wsMaxBufferBytes: number;
+  /** A WebSocket whose unsent bytes have not drained for this long is cut off (a client that stopped reading). */
+  wsStallTimeoutMs: number;
   /** Sign-in (src/services/identity.ts): session lifetime and lockout after repeated failures. */
   sessionTtlMinutes: number;
   loginMaxAttempts: number;
@@ -82,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     realtimeCoalesceMs: int('REALTIME_COALESCE_MS', env.REALTIME_COALESCE_MS, 50),
     wsMaxSubscriptions: Math.max(1, int('WS_MAX_SUBSCRIPTIONS', env.WS_MAX_SUBSCRIPTIONS, 100)),
     wsMaxBufferBytes: Math.max(1024, int('WS_MAX_BUFFER_BYTES', env.WS_MAX_BUFFER_BYTES, 4 * 1024 * 1024)),
+    wsStallTimeoutMs: Math.max(250, int('WS_STALL_TIMEOUT_MS', env.WS_STALL_TIMEOUT_MS, 30_000)),
     sessionTtlMinutes: Math.max(1, int('SESSION_TTL_MINUTES', env.SESSION_TTL_MINUTES, 60)),
     loginMaxAttempts: Math.max(1, int('LOGIN_MAX_ATTEMPTS', env.LOGIN_MAX_ATTEMPTS, 5)),
     loginLockoutMinutes: Math.max(1, int('LOGIN_LOCKOUT_MINUTES', env.LOGIN_LOCKOUT_MINUTES, 15)),

@@ -123,3 +123,35 @@ export function withLiveOptions<P extends Record<string, unknown> | undefined, E
     },
   };
 }
+
+/**
+ * graphql-ws waits for each send to reach the kernel before it handles the socket's next
+ * message, so a client that stops reading holds at most a message or two in our memory
+ * (the kernel buffers the rest): the byte limit in onNext rarely trips. What such a client
+ * still holds is its socket and the operations waiting on it; a socket whose pending bytes
+ * have not drained for `stallMs` is cut off.
+ */
+export function cutStalledSockets(sockets: () => Iterable<WebSocket>, stallMs: number, onCut: (bufferedAmount: number) => void): () => void {
+  const EVERY_MS = 250;
+  const stalledFor = new WeakMap<WebSocket, { pending: number; ms: number }>();
+  const timer = setInterval(() => {
+    for (const socket of sockets()) {
+      const pending = socket.bufferedAmount;
+      const last = stalledFor.get(socket);
+      // Draining (fewer bytes pending than at the last look) resets the clock.
+      if (pending === 0 || (last && pending < last.pending)) {
+        stalledFor.delete(socket);
+        continue;
+      }
+      const ms = (last?.ms ?? 0) + EVERY_MS;
+      stalledFor.set(socket, { pending, ms });
+      if (ms >= stallMs) {
+        onCut(pending);
+        socket.terminate();
+      }
+    }
+  }, EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+

@@ -81,7 +81,7 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
   await realtime.start();
   // Alert webhooks: every process runs a worker; claims in the database keep them from sending one twice.
   const webhooks = new WebhookWorker(services.webhooks, bus, log).start();
-  const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes, live: { realtime, maxSubscriptions: config.wsMaxSubscriptions, maxBufferBytes: config.wsMaxBufferBytes }, limits: config.queryLimits, rateLimits, bus, authRecheckMs: config.wsAuthRecheckMs });
+  const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes, live: { realtime, maxSubscriptions: config.wsMaxSubscriptions, maxBufferBytes: config.wsMaxBufferBytes }, limits: config.queryLimits, rateLimits, bus, authRecheckMs: config.wsAuthRecheckMs, stallTimeoutMs: config.wsStallTimeoutMs });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,

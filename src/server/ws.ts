@@ -12,7 +12,7 @@ import type { Metrics } from './metrics';
 import { actorFromAuthorization, credentialOf } from './auth';
 import { rateLimitedError, type RateLimits } from './rate-limit';
 import type { EventBus } from '../events/bus';
-import { withLiveOptions, type LiveSocketOptions } from '../realtime/graphql-ws';
+import { cutStalledSockets, withLiveOptions, type LiveSocketOptions } from '../realtime/graphql-ws';
 import { costRefusal, limitRules, type QueryLimits } from '../graphql/limits';
 
 type SocketState = {
@@ -28,7 +28,7 @@ type SocketState = {
  * `connection_init` (`connectionParams.authorization`); otherwise onConnect refuses it
  * and graphql-ws closes it with 4403 Forbidden.
  */
-export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSchema; services: Services; db: Database; log: Logger; metrics: Metrics; maxPayload: number; rateLimits: RateLimits; bus: EventBus; authRecheckMs: number; live?: Omit<LiveSocketOptions<GraphQLContext>, 'perEventContext' | 'onSlowConsumer'>; limits: QueryLimits }) {
+export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSchema; services: Services; db: Database; log: Logger; metrics: Metrics; maxPayload: number; rateLimits: RateLimits; bus: EventBus; authRecheckMs: number; stallTimeoutMs: number; live?: Omit<LiveSocketOptions<GraphQLContext>, 'perEventContext' | 'onSlowConsumer'>; limits: QueryLimits }) {
   const { server, schema, services, db, log, metrics } = opts;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: opts.maxPayload });
   wss.on('connection', (socket) => {
@@ -151,6 +151,7 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
     }),
     wss,
   );
+  const stopStallWatch = cutStalledSockets(() => wss.clients, opts.stallTimeoutMs, (bytes) => log.warn({ bufferedAmount: bytes }, 'websocket: stalled consumer cut off'));
 
   return {
     /**
@@ -159,6 +160,7 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
      */
     close: async (graceMs: number) => {
       clearInterval(recheck);
+      stopStallWatch();
       unsubscribeRevoked();
       const disposed = graphqlWs.dispose();
       let timer: NodeJS.Timeout | undefined;
