@@ -271,8 +271,21 @@ export class IdentityService {
     });
   }
 
-  /** First-time setup (BOOTSTRAP_API_KEY, the demo key): an active user of `role` owns exactly this key. */
+  /**
+   * First-time setup (BOOTSTRAP_API_KEY, the demo key): an active user of `role` owns exactly
+   * this key. Server processes starting together race to create the same rows; the loser's
+   * unique violation means the winner has committed them, so it runs once more and finds them.
+   */
   async ensureKey(ctx: ServiceContext, key: string, owner: { email: string; role: Role; name: string }, keyName: string): Promise<User> {
+    try {
+      return await this.ensureKeyOnce(ctx, key, owner, keyName);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      return this.ensureKeyOnce(ctx, key, owner, keyName);
+    }
+  }
+
+  private ensureKeyOnce(ctx: ServiceContext, key: string, owner: { email: string; role: Role; name: string }, keyName: string): Promise<User> {
     return inTransaction(this.db, ctx, async (tx) => {
       const user =
         (await tx.user.findUnique({ where: { email: owner.email } })) ??
