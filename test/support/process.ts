@@ -10,6 +10,16 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+const live = new Set<ChildProcess>();
+
+// Whatever a test file spawned dies with it, even when a test failed before it could stop
+// its servers (one of two started, say): a live child would keep jest from exiting.
+afterAll(async () => {
+  await Promise.all(
+    [...live].map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGKILL'))))),
+  );
+});
+
 /** `npm start`'s entry point in a child process, resolved once it logs that it listens. */
 export function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
@@ -17,6 +27,8 @@ export function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Pr
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', SEED_DEMO: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
