@@ -18,7 +18,8 @@ export const OUTPUT_DP = 10;
 
 export type PricingStatus = 'OK' | 'STALE' | 'MISSING';
 
-export interface PositionInput {
+/** What a holding says about its security; the breakdowns of exposure group by these. */
+export interface SecurityFields {
   securityId: string;
   symbol: string;
   name: string;
@@ -26,6 +27,9 @@ export interface PositionInput {
   sector: string | null;
   assetClass: string | null;
   country: string | null;
+}
+
+export interface PositionInput extends SecurityFields {
   /** Negative for a short position. */
   quantity: Decimal;
   /** Total cost of the open quantity, in the security's currency (negative proceeds for a short). */
@@ -50,14 +54,7 @@ export interface ValuationInput {
   staleDays: number;
 }
 
-export interface HoldingValue {
-  securityId: string;
-  symbol: string;
-  name: string;
-  currency: string;
-  sector: string | null;
-  assetClass: string | null;
-  country: string | null;
+export interface HoldingValue extends SecurityFields {
   quantity: Decimal;
   price: Decimal | null;
   priceDate: string | null;

@@ -110,7 +110,8 @@ function dateOf(s: string): Date {
   return new Date(`${s}T00:00:00.000Z`);
 }
 
-function same(a: { toFixed(): string } | null | undefined, b: D | null | undefined): boolean {
+/** Equal decimals, or both absent: what idempotent replays compare. */
+export function same(a: { toFixed(): string } | null | undefined, b: D | null | undefined): boolean {
   if (a == null || b == null) return a == null && b == null;
   return toD(a).eq(b);
 }

@@ -13,7 +13,7 @@ import { writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, optionalText, symbol as validSymbol, text } from './validate';
-import { isoDate, toD, type LedgerService } from './ledger';
+import { isoDate, same, toD, type LedgerService } from './ledger';
 
 export interface PlaceOrderInput {
   portfolioId: string;
@@ -67,11 +67,6 @@ function positive(name: string, value: D): D {
   checkScale(name, value);
   if (!value.gt(0)) throw badInput(`${name} must be greater than 0, got ${value.toFixed()}`);
   return value;
-}
-
-function same(a: { toFixed(): string } | null | undefined, b: D | null | undefined): boolean {
-  if (a == null || b == null) return a == null && b == null;
-  return toD(a).eq(b);
 }
 
 /**

@@ -107,14 +107,7 @@ export function benchmarkGroupReturns(input: BenchmarkInputs): BenchmarkDay[] {
       const r = cur[i]!.eq(p) ? ZERO : cur[i]!.div(p).minus(ONE);
       contrib.set(g, (contrib.get(g) ?? ZERO).plus(c.weight.times(r)));
     });
-    const groups = new Map<string, { weight: D; ret: D }>();
-    let total = ZERO;
-    for (const [g, c] of contrib) {
-      total = total.plus(c);
-      const w = weightOf.get(g)!;
-      groups.set(g, { weight: w, ret: c.div(w) });
-    }
-    out.push({ date: input.days[t]!, total, groups });
+    out.push({ date: input.days[t]!, ...groupTotals(contrib, weightOf) });
   }
   return out;
 }
@@ -179,14 +172,19 @@ export function benchmarkGroupReturnsFromSums(input: {
       }
       contrib.set(p.group, contrib.get(p.group)!.plus(c));
     }
-    const groups = new Map<string, { weight: D; ret: D }>();
-    let total = ZERO;
-    for (const [g, c] of contrib) {
-      total = total.plus(c);
-      const w = weightOf.get(g)!;
-      groups.set(g, { weight: w, ret: c.div(w) });
-    }
-    out.push({ date: days[t]!, total, groups });
+    out.push({ date: days[t]!, ...groupTotals(contrib, weightOf) });
   }
   return out;
+}
+
+/** A day's benchmark return and each group's, from the groups' weighted contributions. */
+function groupTotals(contrib: Map<string, D>, weightOf: Map<string, D>): { total: D; groups: Map<string, { weight: D; ret: D }> } {
+  const groups = new Map<string, { weight: D; ret: D }>();
+  let total = ZERO;
+  for (const [g, c] of contrib) {
+    total = total.plus(c);
+    const w = weightOf.get(g)!;
+    groups.set(g, { weight: w, ret: c.div(w) });
+  }
+  return { total, groups };
 }
