@@ -13,7 +13,8 @@
  * portfolio sit on 10 different sockets).
  *
  * Measured:
- *  - memory per idle subscription (server RSS and heap from /metrics, min of several samples);
+ *  - memory per idle subscription (server RSS and heap from /metrics, min of several samples,
+ *    as they are and again after a full GC forced through the server's inspector on loopback);
  *  - ticks moving 10 % of the portfolios: ingestPrices over HTTP, latency from the request's
  *    start to each affected subscriber's receipt (timestamped on arrival, parsed afterwards);
  *  - ticks moving every portfolio: the same to all 10,000, beside the raw baseline in the
@@ -123,18 +124,35 @@ async function scrape(base: string): Promise<Record<string, number>> {
   return out;
 }
 
-/** Minimum RSS and heap over a few samples after an idle pause (no GC can be forced from outside). */
-async function memory(base: string) {
+/** Minimum RSS and heap over a few samples after an idle pause, as they are and after a full GC (forced through the server's inspector). */
+async function memory(base: string, inspectPort: number) {
   await sleep(2000);
-  let rss = Infinity;
-  let heap = Infinity;
-  for (let i = 0; i < 6; i++) {
-    const m = await scrape(base);
-    rss = Math.min(rss, m.foliograph_process_resident_memory_bytes!);
-    heap = Math.min(heap, m.foliograph_nodejs_heap_size_used_bytes!);
-    await sleep(500);
+  const sample = async () => {
+    let rss = Infinity;
+    let heap = Infinity;
+    for (let i = 0; i < 6; i++) {
+      const m = await scrape(base);
+      rss = Math.min(rss, m.foliograph_process_resident_memory_bytes!);
+      heap = Math.min(heap, m.foliograph_nodejs_heap_size_used_bytes!);
+      await sleep(500);
+    }
+    return { rss, heap };
+  };
+  const asIs = await sample();
+  await collectGarbage(inspectPort);
+  return { asIs, retained: await sample() };
+}
+
+/** HeapProfiler.collectGarbage over the inspector protocol (the server runs with --inspect on loopback). */
+async function collectGarbage(inspectPort: number) {
+  const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const ws = new WebSocket(target!.webSocketDebuggerUrl, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  for (let id = 1; id <= 2; id++) {
+    ws.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
+    await new Promise<void>((resolve) => ws.on('message', (d) => (JSON.parse(String(d)) as { id?: number }).id === id && resolve()));
   }
-  return { rss, heap };
+  ws.close();
 }
 
 interface Received {
@@ -195,6 +213,7 @@ async function main() {
 
     // ------------------------------------------------ the server and the raw broadcaster
     const port = await freePort();
+    const inspectPort = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
@@ -210,7 +229,7 @@ async function main() {
       WS_MAX_SUBSCRIPTIONS: '100000',
       ...(process.env.REALTIME_COALESCE_MS ? { REALTIME_COALESCE_MS: process.env.REALTIME_COALESCE_MS } : {}),
     };
-    const server = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const server = spawn(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, ...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
     children.push(server);
     // LOG_LEVEL=warn hides the 'listening' line: readiness by polling /readyz.
     await waitFor(async () => {
@@ -241,7 +260,7 @@ async function main() {
       return performance.now();
     };
 
-    const mem0 = await memory(base);
+    const mem0 = await memory(base, inspectPort);
 
     // ------------------------------------------------ 1,000 sockets × 10 subscriptions
     const inbox: Received[] = [];
@@ -266,7 +285,7 @@ async function main() {
       });
     });
     const connectS = (performance.now() - t) / 1000;
-    const mem1 = await memory(base);
+    const mem1 = await memory(base, inspectPort);
     t = performance.now();
     for (let s = 0; s < SOCKETS; s++)
       for (let k = 0; k < SUBS_PER_SOCKET; k++) gqlSockets[s]!.send(JSON.stringify({ id: `${s}.${k}`, type: 'subscribe', payload: { query: NAV_SUB, variables: { id: portfolioIds[portfolioOf(s, k)] } } }));
@@ -275,7 +294,7 @@ async function main() {
     const firstErrors = inbox.filter((m) => !m.d.includes('"navUpdated"')).length;
     if (firstErrors) throw new Error(`subscribe failed: ${String(inbox.find((m) => !m.d.includes('"navUpdated"'))!.d)}`);
     inbox.length = 0;
-    const mem2 = await memory(base);
+    const mem2 = await memory(base, inspectPort);
 
     // Raw sockets: the same 1,000 × 10 (id, portfolio) layout on the bare ws server.
     const rawSockets: WebSocket[] = [];
@@ -393,6 +412,7 @@ async function main() {
 
     // ------------------------------------------------ report
     const perSub = (a: number, b: number) => ((b - a) / (N_PORT * SUBS_PER_PORT) / 1024).toFixed(1);
+    const perSubs = (a: Awaited<ReturnType<typeof memory>>, b: typeof a) => `${perSub(a.asIs.rss, b.asIs.rss)} / ${perSub(a.asIs.heap, b.asIs.heap)} KiB as they are; ${perSub(a.retained.rss, b.retained.rss)} / ${perSub(a.retained.heap, b.retained.heap)} KiB retained after a full GC`;
     const tenthP50 = median(tenth.map((x) => x.p50));
     const tenthP99 = median(tenth.map((x) => x.p99));
     const allP99 = median(all.map((x) => x.p99));
@@ -401,8 +421,8 @@ async function main() {
     console.log(`machine: ${os.cpus().length} vCPU ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${pgVersion}; load average ${loadAfter.map((x) => x.toFixed(2)).join(' ')}`);
     console.log(`setup ${setupS.toFixed(0)} s; ${SOCKETS} sockets connected in ${connectS.toFixed(1)} s; ${N_PORT * SUBS_PER_PORT} subscriptions to first NAV in ${subscribeS.toFixed(1)} s; coalesce ${process.env.REALTIME_COALESCE_MS ?? '50 (default)'} ms`);
     console.log(`| measure | figure | target |\n|---|---|---|`);
-    console.log(`| memory per idle subscription, sockets included: RSS / heap | ${perSub(mem0.rss, mem2.rss)} / ${perSub(mem0.heap, mem2.heap)} KiB | < 20 KB |`);
-    console.log(`| memory per idle subscription, beyond the open sockets: RSS / heap | ${perSub(mem1.rss, mem2.rss)} / ${perSub(mem1.heap, mem2.heap)} KiB | |`);
+    console.log(`| memory per idle subscription, sockets included: RSS / heap | ${perSubs(mem0, mem2)} | < 20 KB |`);
+    console.log(`| memory per idle subscription, beyond the open sockets: RSS / heap | ${perSubs(mem1, mem2)} | |`);
     console.log(`| tick moving 10 % (100 portfolios, 1,000 subscribers), ingest start → receipt, median of ${REPS}: p50 / p99 | ${tenthP50.toFixed(1)} / ${tenthP99.toFixed(1)} ms | p99 < 100 ms |`);
     console.log(`| (the ingestPrices response itself: 10 prices / 500 prices, median) | ${median(tenth.map((x) => x.response)).toFixed(1)} / ${median(all.map((x) => x.response)).toFixed(0)} ms | |`);
     console.log(`| tick moving every portfolio (10,000 subscribers): p50 / p99 | ${median(all.map((x) => x.p50)).toFixed(0)} / ${allP99.toFixed(0)} ms (first ${median(all.map((x) => x.first)).toFixed(0)}) | p99 < 1 s, ≤ 2× raw |`);

@@ -1,75 +1,31 @@
-import { createSourceEventStream, execute, GraphQLError, print, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import type { Realtime } from './index';
+import { SharedDelivery, type DeliveryOptions } from './delivery';
+import { SubscriptionStream } from './stream';
 
-export interface LiveSocketOptions<C> {
+export interface LiveSocketOptions<C> extends DeliveryOptions<C> {
   realtime: Realtime;
   /** Operations in flight on one socket; the next subscribe gets RATE_LIMITED (the socket stays open). */
   maxSubscriptions: number;
-  /** A socket whose unsent bytes pass this is cut off (it is not reading). */
-  maxBufferBytes: number;
-  /** A per-event context: fresh DataLoaders for every event, never the subscribe's. */
-  perEventContext: (base: C) => C;
-  onSlowConsumer?: (bufferedAmount: number) => void;
 }
 
-const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> => v != null && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
-
 /**
- * graphql-ws's `subscribe`, with one execution per event shared by every subscriber with the
- * same document, operation and variables. graphql-js would run the selection set once per
- * subscriber per event (~80 µs each); the engine hands every subscriber of a portfolio the
- * same event object, so the first subscriber to pull it executes and the others reuse the
- * result (the cache hangs off the event, and goes when the event does). Access was checked
- * per subscriber when it subscribed, and the selection under an event does not depend on who
- * asks. Each execution gets a fresh context (fresh DataLoaders).
+ * graphql-ws's `subscribe`: the source event stream only. Its events are executed and sent
+ * by SharedDelivery (attached in onOperation, where the socket and the operation id are known).
  */
-export function sharedSubscribe<C>(perEventContext: (base: C) => C) {
-  const docKeys = new WeakMap<DocumentNode, string>();
-  const results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
-  return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
-    const source = await createSourceEventStream(args);
-    if (!isAsyncIterable(source)) return source as ExecutionResult;
-    // graphql-ws keeps these args for the subscription's lifetime; the subscribe's DataLoaders
-    // are done with (every event gets fresh ones from perEventContext): let them go.
-    const ctx = args.contextValue;
-    if (ctx && typeof ctx === 'object' && 'loaders' in ctx) args.contextValue = { ...ctx, loaders: undefined };
-    let doc = docKeys.get(args.document);
-    if (doc === undefined) docKeys.set(args.document, (doc = print(args.document)));
-    const key = `${doc}\0${args.operationName ?? ''}\0${JSON.stringify(args.variableValues ?? {})}`;
-    const it = source[Symbol.asyncIterator]();
-    const run = (event: unknown): ExecutionResult | Promise<ExecutionResult> => {
-      if (event === null || typeof event !== 'object') return execute({ ...args, rootValue: event, contextValue: perEventContext(args.contextValue as C) });
-      let perEvent = results.get(event);
-      if (!perEvent) results.set(event, (perEvent = new Map()));
-      let r = perEvent.get(key);
-      if (!r) {
-        r = execute({ ...args, rootValue: event, contextValue: perEventContext(args.contextValue as C) });
-        perEvent.set(key, r);
-      }
-      return r;
-    };
-    const mapped: AsyncIterableIterator<ExecutionResult> = {
-      async next() {
-        const r = await it.next();
-        if (r.done) return { value: undefined, done: true };
-        return { value: await run(r.value), done: false };
-      },
-      async return() {
-        await it.return?.();
-        return { value: undefined, done: true };
-      },
-      async throw(err?: unknown) {
-        await it.return?.();
-        throw err;
-      },
-      [Symbol.asyncIterator]() {
-        return mapped;
-      },
-    };
-    return mapped;
-  };
+async function sourceStream(args: ExecutionArgs): Promise<SubscriptionStream<object> | ExecutionResult> {
+  const source = await createSourceEventStream(args);
+  if (!(source instanceof SubscriptionStream)) {
+    if (Symbol.asyncIterator in source) throw new Error('subscription resolvers return a SubscriptionStream');
+    return source;
+  }
+  // graphql-ws keeps these args for the subscription's lifetime; the subscribe's DataLoaders
+  // are done with (every event gets fresh ones from perEventContext): let them go.
+  const ctx = args.contextValue;
+  if (ctx && typeof ctx === 'object' && 'loaders' in ctx) args.contextValue = { ...ctx, loaders: undefined };
+  return source as SubscriptionStream<object>;
 }
 
 const documents = new Map<string, DocumentNode>();
@@ -85,19 +41,20 @@ function internDocument(query: string, parsed: DocumentNode): DocumentNode {
 }
 
 /**
- * The live parts of graphql-ws's options around the server's own: shared execution, the
- * per-socket operation cap (checked before any other onSubscribe work), the slow-consumer
- * cut-off, and the engines in the context.
+ * The live parts of graphql-ws's options around the server's own: shared execution and
+ * serialization (src/realtime/delivery.ts), the per-socket operation cap (checked before any
+ * other onSubscribe work), the slow-consumer cut-off, and the engines in the context.
  */
 export function withLiveOptions<P extends Record<string, unknown> | undefined, E extends { socket: WebSocket }, C extends object>(
   options: ServerOptions<P, E>,
   live: LiveSocketOptions<C> | undefined,
 ): ServerOptions<P, E> {
   if (!live) return options;
-  const { onSubscribe, onNext, context } = options;
+  const { onSubscribe, onOperation, onNext, context } = options;
+  const delivery = new SharedDelivery(live);
   return {
     ...options,
-    subscribe: sharedSubscribe(live.perEventContext) as ServerOptions<P, E>['subscribe'],
+    subscribe: sourceStream as ServerOptions<P, E>['subscribe'],
     context: async (ctx, id, payload, args) => {
       const base = typeof context === 'function' ? await context(ctx, id, payload, args) : context;
       return { ...(base as object), realtime: live.realtime } as never;
@@ -108,15 +65,22 @@ export function withLiveOptions<P extends Record<string, unknown> | undefined, E
         return [new GraphQLError(`at most ${live.maxSubscriptions} operations at once on one socket`, { extensions: { code: 'RATE_LIMITED' } })];
       const r = await onSubscribe?.(ctx, id, payload);
       // Subscribers of the same query text share one DocumentNode: one AST (with its token
-      // list) held instead of one per subscription, and the shared-execution key printed once.
+      // list) held instead of one per subscription, and the shared-execution key made once.
       if (r && 'document' in r && typeof payload.query === 'string') r.document = internDocument(payload.query, r.document);
       return r;
     },
+    onOperation: (ctx, id, payload, args, result) => {
+      // graphql-ws loops over the stream, which yields nothing once delivered directly and
+      // ends (or throws) when the stream does: completion and errors stay graphql-ws's.
+      // An id completed while subscribing is not attached: graphql-ws returns the stream.
+      if (result instanceof SubscriptionStream && id in ctx.subscriptions) delivery.attach(ctx.extra.socket, id, args, result);
+      return onOperation?.(ctx, id, payload, args, result);
+    },
+    // Queries and mutations over the socket still go out through graphql-ws's own `next`.
     onNext: (ctx, id, payload, args, result) => {
       const socket = ctx.extra.socket;
       if (socket.bufferedAmount > live.maxBufferBytes) {
         live.onSlowConsumer?.(socket.bufferedAmount);
-        // A close frame would queue behind the unread bytes: cut the connection.
         socket.terminate();
       }
       return onNext?.(ctx, id, payload, args, result);
@@ -125,9 +89,10 @@ export function withLiveOptions<P extends Record<string, unknown> | undefined, E
 }
 
 /**
- * graphql-ws waits for each send to reach the kernel before it handles the socket's next
- * message, so a client that stops reading holds at most a message or two in our memory
- * (the kernel buffers the rest): the byte limit in onNext rarely trips. What such a client
+ * A subscription's next frame goes out only after its previous one reached the kernel, and
+ * graphql-ws waits for each send before it handles the socket's next message, so a client
+ * that stops reading holds at most a frame or two per operation in our memory (the kernel
+ * buffers the rest): the byte limit rarely trips. What such a client
  * still holds is its socket and the operations waiting on it; a socket whose pending bytes
  * have not drained for `stallMs` is cut off.
  */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type Decimal from 'decimal.js';
 import { D, ZERO } from '../domain/decimal';
 import { FxTable, type FxQuote } from '../domain/fx';
@@ -35,6 +36,8 @@ export class LivePortfolio {
   /** Market value in the base currency per security, from the last revaluation (weights). */
   valueBase = new Map<string, Decimal>();
   last: NavUpdate | null = null;
+  /** When its last update went out (performance.now()), for the coalescing window. */
+  emittedAt = -Infinity;
   seq = 0;
   loaded = false;
   loading = false;
@@ -63,8 +66,11 @@ export type RevaluedListener = (p: LivePortfolio, eventKey: string) => void;
  * The incremental NAV engine. Only portfolios with a subscriber or an alert rule are held;
  * `holders` indexes them by security, so a price tick touches only the portfolios that hold
  * the instrument and queries nothing. A booking reloads its portfolio; an FX tick revalues
- * the held portfolios at the new rates. Updates of a burst are coalesced over
- * `coalesceMs`: every subscriber gets the burst's last NAV, with a `seq` that only grows.
+ * the held portfolios at the new rates. A portfolio's updates are at least `coalesceMs`
+ * apart: the first change after a quiet window goes out at once (on the next turn of the
+ * event loop, so the writer's response is not held up), the changes that follow within the
+ * window go out as one, the last value, when it ends. Every subscriber gets a `seq` that
+ * only grows.
  */
 export class NavEngine {
   private readonly states = new Map<string, LivePortfolio>();
@@ -78,6 +84,8 @@ export class NavEngine {
   private readonly lastSeq = new Map<string, number>();
   private readonly dirty = new Set<LivePortfolio>();
   private flushTimer: NodeJS.Timeout | null = null;
+  private flushAt = Infinity;
+  private flushSoon: NodeJS.Immediate | null = null;
   private loadQueue = new Set<LivePortfolio>();
   private loadScheduled = false;
   private readonly revaluedListeners: RevaluedListener[] = [];
@@ -103,6 +111,7 @@ export class NavEngine {
   stop(): void {
     for (const u of this.unsubscribe.splice(0)) u();
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushSoon) clearImmediate(this.flushSoon);
     for (const p of this.states.values()) for (const s of [...p.sinks]) s.close();
   }
 
@@ -127,13 +136,10 @@ export class NavEngine {
   /** A subscriber's stream: the current NAV at once (once loaded), then every change. */
   subscribe(portfolioId: string): SubscriptionStream<NavUpdate> {
     const p = this.acquire(portfolioId);
-    const stream: SubscriptionStream<NavUpdate> = new SubscriptionStream<NavUpdate>(
-      () => {
-        p.sinks.delete(stream);
-        this.releaseIfUnused(p);
-      },
-      (u) => u.portfolioId,
-    );
+    const stream: SubscriptionStream<NavUpdate> = new SubscriptionStream<NavUpdate>(() => {
+      p.sinks.delete(stream);
+      this.releaseIfUnused(p);
+    }, portfolioOf);
     p.sinks.add(stream);
     if (p.last) stream.push(p.last);
     return stream;
@@ -353,15 +359,40 @@ export class NavEngine {
   private markDirty(p: LivePortfolio): void {
     if (!p.sinks.size) return;
     this.dirty.add(p);
-    if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => this.flush(), this.coalesceMs);
+    this.scheduleFlush(p.emittedAt + this.coalesceMs);
   }
 
+  private scheduleFlush(due: number): void {
+    const now = performance.now();
+    if (due <= now) {
+      this.flushSoon ??= setImmediate(() => this.flush());
+      return;
+    }
+    if (due >= this.flushAt) return;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushAt = due;
+    this.flushTimer = setTimeout(() => this.flush(), due - now);
+  }
+
+  /** Sends every dirty portfolio whose window has passed; the timer waits for the next one. */
   private flush(): void {
-    this.flushTimer = null;
-    const batch = [...this.dirty];
-    this.dirty.clear();
-    for (const p of batch) if (this.states.get(p.id) === p) this.emitNow(p);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushSoon) clearImmediate(this.flushSoon);
+    this.flushTimer = this.flushSoon = null;
+    this.flushAt = Infinity;
+    // Timers fire to the millisecond: a window ending within one counts as ended.
+    const now = performance.now() + 1;
+    let next = Infinity;
+    for (const p of this.dirty) {
+      const due = p.emittedAt + this.coalesceMs;
+      if (this.states.get(p.id) !== p) this.dirty.delete(p);
+      else if (due > now) next = Math.min(next, due);
+      else {
+        this.dirty.delete(p);
+        this.emitNow(p);
+      }
+    }
+    if (next < Infinity) this.scheduleFlush(next);
   }
 
   /** One NavUpdate object per portfolio and change, shared by all its subscribers. */
@@ -379,6 +410,7 @@ export class NavEngine {
       seq: ++p.seq,
     };
     p.last = update;
+    p.emittedAt = performance.now();
     for (const s of p.sinks) s.push(update);
   }
 
@@ -395,6 +427,8 @@ export class NavEngine {
     if (!set.size) this.holders.delete(sid);
   }
 }
+
+const portfolioOf = (u: NavUpdate) => u.portfolioId;
 
 /** Identifies an event the same way in every process (it crosses Redis as the same JSON). */
 export function eventKey(e: DomainEvent): string {

@@ -28,7 +28,7 @@ type SocketState = {
  * `connection_init` (`connectionParams.authorization`); otherwise onConnect refuses it
  * and graphql-ws closes it with 4403 Forbidden.
  */
-export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSchema; services: Services; db: Database; log: Logger; metrics: Metrics; maxPayload: number; rateLimits: RateLimits; bus: EventBus; authRecheckMs: number; stallTimeoutMs: number; live?: Omit<LiveSocketOptions<GraphQLContext>, 'perEventContext' | 'onSlowConsumer'>; limits: QueryLimits }) {
+export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSchema; services: Services; db: Database; log: Logger; metrics: Metrics; maxPayload: number; rateLimits: RateLimits; bus: EventBus; authRecheckMs: number; stallTimeoutMs: number; live?: Pick<LiveSocketOptions<GraphQLContext>, 'realtime' | 'maxSubscriptions' | 'maxBufferBytes'>; limits: QueryLimits }) {
   const { server, schema, services, db, log, metrics } = opts;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: opts.maxPayload });
   wss.on('connection', (socket) => {
@@ -139,6 +139,7 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
         request: { actor: ctx.extra.actor ?? null, meta: { ...ctx.extra.meta!, requestId: randomUUID() } },
         loaders: createLoaders(db.prisma),
       }),
+      // Queries and mutations over the socket (subscription events are counted by the live delivery, in batches).
       onNext: (_ctx, _id, _payload, args, result) => {
         metrics.graphqlOperations.inc({ transport: 'ws', type: getOperationAST(args.document, args.operationName)?.operation ?? 'unknown', outcome: result.errors?.length ? 'error' : 'ok' });
         return result.errors ? { ...result, errors: format(result.errors) } : undefined;
@@ -147,7 +148,12 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
     }, opts.live && {
       ...opts.live,
       perEventContext: (c: GraphQLContext) => ({ ...c, loaders: createLoaders(db.prisma) }),
+      formatErrors: format,
       onSlowConsumer: (bytes) => log.warn({ bufferedAmount: bytes }, 'websocket: slow consumer cut off'),
+      onDelivered: (ok, failed) => {
+        if (ok) metrics.graphqlOperations.inc({ transport: 'ws', type: 'subscription', outcome: 'ok' }, ok);
+        if (failed) metrics.graphqlOperations.inc({ transport: 'ws', type: 'subscription', outcome: 'error' }, failed);
+      },
     }),
     wss,
   );

@@ -1,0 +1,117 @@
+import type { Duplex } from 'node:stream';
+import { execute, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { WebSocket } from 'ws';
+import type { SubscriptionStream } from './stream';
+
+export interface DeliveryOptions<C> {
+  /** A socket whose unsent bytes pass this is cut off (it is not reading). */
+  maxBufferBytes: number;
+  /** A per-event context: fresh DataLoaders for every event, never the subscribe's. */
+  perEventContext: (base: C) => C;
+  /** Errors of a result as the server formats them everywhere else. */
+  formatErrors: (errors: readonly GraphQLError[]) => GraphQLFormattedError[];
+  onSlowConsumer?: (bufferedAmount: number) => void;
+  /** Messages sent since the last call, with and without errors (counted in batches, not per message). */
+  onDelivered?: (ok: number, failed: number) => void;
+}
+
+/** A shared result, serialized: the `payload` of a graphql-ws `next` message as JSON. */
+interface Serialized {
+  json: string;
+  failed: boolean;
+}
+
+/**
+ * graphql-ws's `next` path for subscription streams, with one execution and one
+ * serialization per event shared by every subscriber with the same document, operation and
+ * variables. graphql-ws would execute the selection set, validate and stringify the message
+ * once per subscriber (~80 µs each); here the first subscriber an event reaches executes and
+ * serializes, and every subscriber's frame is its prefix (`{"id":…,"type":"next","payload":`)
+ * and that JSON: byte for byte what graphql-ws sends. The cache hangs off the event object
+ * (the engine hands all subscribers of a portfolio the same one), so it goes with the event.
+ * Access was checked per subscriber when it subscribed, and the selection under an event does
+ * not depend on who asks. Each execution gets a fresh context (fresh DataLoaders).
+ *
+ * A stream hands over its next value only after the previous frame was written (its buffer
+ * keeps the latest per key meanwhile), as graphql-ws's own loop did. The frames of one
+ * synchronous fan-out are corked per socket and leave in one write.
+ */
+export class SharedDelivery<C> {
+  private readonly docIds = new WeakMap<DocumentNode, number>();
+  private readonly results = new WeakMap<object, Map<string, Serialized | Promise<Serialized>>>();
+  private readonly corked = new Set<Duplex>();
+  private ok = 0;
+  private failed = 0;
+  private flushScheduled = false;
+  private nextDocId = 0;
+
+  constructor(private readonly options: DeliveryOptions<C>) {}
+
+  /** From now on, what `stream` yields goes to `socket` as `next` messages of operation `id`. */
+  attach(socket: WebSocket, id: string, args: ExecutionArgs, stream: SubscriptionStream<object>): void {
+    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    const key = this.keyOf(args);
+    const send = (s: Serialized) => {
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > this.options.maxBufferBytes) {
+        this.options.onSlowConsumer?.(socket.bufferedAmount);
+        // A close frame would queue behind the unread bytes: cut the connection.
+        socket.terminate();
+        return;
+      }
+      this.cork(socket);
+      if (s.failed) this.failed++;
+      else this.ok++;
+      socket.send(`${prefix}${s.json}}`, () => stream.ready());
+    };
+    stream.deliverTo((event) => {
+      const r = this.serialized(event, key, args);
+      if (!(r instanceof Promise)) return send(r);
+      r.then(send, (err: unknown) => stream.fail(err));
+    });
+  }
+
+  private keyOf(args: ExecutionArgs): string {
+    let doc = this.docIds.get(args.document);
+    if (doc === undefined) this.docIds.set(args.document, (doc = this.nextDocId++));
+    return `${doc}\0${args.operationName ?? ''}\0${JSON.stringify(args.variableValues ?? {})}`;
+  }
+
+  private serialized(event: object, key: string, args: ExecutionArgs): Serialized | Promise<Serialized> {
+    let perEvent = this.results.get(event);
+    if (!perEvent) this.results.set(event, (perEvent = new Map()));
+    let r = perEvent.get(key);
+    if (!r) {
+      const result = execute({ ...args, rootValue: event, contextValue: this.options.perEventContext(args.contextValue as C) });
+      r = result instanceof Promise ? result.then((x) => this.serialize(x)) : this.serialize(result);
+      perEvent.set(key, r);
+    }
+    return r;
+  }
+
+  private serialize(result: ExecutionResult): Serialized {
+    if (!result.errors?.length) return { json: JSON.stringify(result), failed: false };
+    const { errors, ...rest } = result;
+    return { json: JSON.stringify({ ...rest, errors: this.options.formatErrors(errors) }), failed: true };
+  }
+
+  private cork(socket: WebSocket): void {
+    const raw = (socket as unknown as { _socket?: Duplex })._socket;
+    if (raw && !this.corked.has(raw)) {
+      raw.cork();
+      this.corked.add(raw);
+    }
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const raw of this.corked) raw.uncork();
+    this.corked.clear();
+    const { ok, failed } = this;
+    this.ok = this.failed = 0;
+    this.options.onDelivered?.(ok, failed);
+  }
+}
