@@ -51,6 +51,7 @@ export class SharedDelivery<C> {
   attach(socket: WebSocket, id: string, args: ExecutionArgs, stream: SubscriptionStream<object>): void {
     const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
     const key = this.keyOf(args);
+    const written = () => stream.ready();
     const send = (s: Serialized) => {
       if (socket.readyState !== socket.OPEN) return;
       if (socket.bufferedAmount > this.options.maxBufferBytes) {
@@ -62,7 +63,7 @@ export class SharedDelivery<C> {
       this.cork(socket);
       if (s.failed) this.failed++;
       else this.ok++;
-      socket.send(`${prefix}${s.json}}`, () => stream.ready());
+      socket.send(`${prefix}${s.json}}`, written);
     };
     stream.deliverTo((event) => {
       const r = this.serialized(event, key, args);
