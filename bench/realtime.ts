@@ -28,6 +28,7 @@
  *        SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/rt-prof", added to the server's node flags)
  */
 import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
@@ -153,6 +154,16 @@ async function collectGarbage(inspectPort: number) {
     await new Promise<void>((resolve) => ws.on('message', (d) => (JSON.parse(String(d)) as { id?: number }).id === id && resolve()));
   }
   ws.close();
+}
+
+/** The main thread's time on a CPU and runnable but waiting for one, in seconds (Linux /proc; null elsewhere). */
+function schedstat(pid: number): { onCpu: number; waiting: number } | null {
+  try {
+    const [onCpu, waiting] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return { onCpu: onCpu! / 1e9, waiting: waiting! / 1e9 };
+  } catch {
+    return null;
+  }
 }
 
 interface Received {
@@ -370,6 +381,7 @@ async function main() {
     counted = 0;
     const cpu0 = (await scrape(base)).foliograph_process_cpu_seconds_total!;
     const benchCpu0 = process.cpuUsage();
+    const sched0 = schedstat(server.pid!);
     const w0 = performance.now();
     const responseMs: number[] = [];
     let sentTicks = 0;
@@ -410,6 +422,8 @@ async function main() {
     const wall = (performance.now() - w0) / 1000;
     const benchCpu = process.cpuUsage(benchCpu0);
     const benchCores = (benchCpu.user + benchCpu.system) / 1e6 / wall;
+    const sched1 = schedstat(server.pid!);
+    const starved = sched0 && sched1 ? `; the server's event loop ran ${((sched1.onCpu - sched0.onCpu) / wall * 100).toFixed(0)} % of the time and waited, runnable, for a CPU ${((sched1.waiting - sched0.waiting) / wall * 100).toFixed(0)} %` : '';
     const cpu1 = (await scrape(base)).foliograph_process_cpu_seconds_total!;
     await sleep(500);
     const delivered = counted;
@@ -435,7 +449,7 @@ async function main() {
     console.log(`| tick moving every portfolio (10,000 subscribers): p50 / p99 | ${median(all.map((x) => x.p50)).toFixed(0)} / ${allP99.toFixed(0)} ms (first ${median(all.map((x) => x.first)).toFixed(0)}) | p99 < 1 s, ≤ 2× raw |`);
     console.log(`| raw ws broadcast, same payloads, same layout: p50 / p99 | ${median(rawRes.map((x) => x.p50)).toFixed(0)} / ${rawP99.toFixed(0)} ms (first ${median(rawRes.map((x) => x.first)).toFixed(0)}) | |`);
     console.log(`| ratio p99 / raw p99 (median over reps of per-rep ratios: ${median(all.map((x, i) => x.p99 / rawRes[i]!.p99)).toFixed(2)}) | ${(allP99 / rawP99).toFixed(2)} × | ≤ 2× |`);
-    console.log(`| ${SUSTAIN_S} s at ${(sentTicks / sendWall).toFixed(0)} ticks/s sent, ${(okTicks / wall).toFixed(0)}/s acknowledged over ${wall.toFixed(1)} s (ingest response p50 ${pct(responseMs, 0.5).toFixed(0)} / p99 ${pct(responseMs, 0.99).toFixed(0)} ms, ≤ ${maxInFlight} in flight), ${delivered} messages delivered (${(delivered / wall).toFixed(0)}/s): server CPU | ${cores.toFixed(2)} cores (the load generator, receiving: ${benchCores.toFixed(2)} cores) | < 1 core |`);
+    console.log(`| ${SUSTAIN_S} s at ${(sentTicks / sendWall).toFixed(0)} ticks/s sent, ${(okTicks / wall).toFixed(0)}/s acknowledged over ${wall.toFixed(1)} s (ingest response p50 ${pct(responseMs, 0.5).toFixed(0)} / p99 ${pct(responseMs, 0.99).toFixed(0)} ms, ≤ ${maxInFlight} in flight), ${delivered} messages delivered (${(delivered / wall).toFixed(0)}/s): server CPU | ${cores.toFixed(2)} cores (the load generator, receiving: ${benchCores.toFixed(2)} cores${starved}) | < 1 core |`);
     console.log(`per rep (10 %: p50/p99; all: p99; raw: p99): ${tenth.map((x, i) => `${x.p50.toFixed(0)}/${x.p99.toFixed(0)}, ${all[i]!.p99.toFixed(0)}, ${rawRes[i]!.p99.toFixed(0)}`).join(' | ')}`);
 
     for (const ws of [...gqlSockets, ...rawSockets]) ws.terminate();
