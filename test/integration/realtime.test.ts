@@ -105,8 +105,11 @@ describeEachEngine('live updates over graphql-ws', (db) => {
     const client = open(owner.key);
     const prices = collect(client, `subscription { priceUpdated(symbols: ["live"]) { symbol price at } }`);
     const orders = collect(client, `subscription($id: ID!) { orderUpdated(portfolioId: $id) { id status symbol } }`, { id: pid });
-    await new Promise((r) => setTimeout(r, 200));
-    await ingest(server, admin, 'LIVE', '99.5');
+    // A tick ingested before the subscribe is registered reaches nobody: tick until one arrives.
+    for (let i = 0; !prices.values.length && i < 40; i++) {
+      await ingest(server, admin, 'LIVE', '99.5');
+      await new Promise((r) => setTimeout(r, 250));
+    }
     expect((await prices.waitFor(() => true)).data.priceUpdated).toMatchObject({ symbol: 'LIVE', price: '99.5' });
     const placed = await gql(server.url, owner.key, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, { i: { portfolioId: pid, symbol: 'LIVE', side: 'SELL', type: 'LIMIT', quantity: '1', limitPrice: '500' } });
     expect(placed.errors).toBeUndefined();
