@@ -11,7 +11,7 @@ import type { Db, Tx } from './db';
 import { isUniqueViolation } from './db';
 import type { ServiceContext } from './context';
 import { getReadablePortfolio, getWritablePortfolio } from './access';
-import { writeAudit } from './audit';
+import { auditCte } from './audit';
 import { inTransaction } from './transaction';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, currencyCode, optionalText, symbol as validSymbol } from './validate';
@@ -60,13 +60,37 @@ export interface BookOptions {
   transactionId?: string;
   /** The open lots of the security, when the caller has already read them under the lock. */
   lots?: Lot[];
-  /** More data-modifying CTEs (`name AS (INSERT …)`) to run in the booking's statement. */
-  alsoWrite?: Prisma.Sql[];
+  /**
+   * More data-modifying CTEs (`name AS (INSERT …)`) to run in the booking's statement,
+   * given what the booking changes (for an audit entry written in the same statement) and
+   * the gate's FROM clause, which each of them must select from.
+   */
+  alsoWrite?: (booked: Booked, gated: Gated) => Prisma.Sql[];
+  /**
+   * For a booking computed from an unlocked read and written as one statement outside a
+   * transaction: a CTE `gate AS (SELECT … FOR UPDATE)` that locks what the booking was
+   * computed from and yields one row only if it is unchanged. Every write of the statement
+   * selects from it, so the statement writes everything or nothing (`Booked.written`).
+   */
+  gate?: Prisma.Sql;
 }
+
+/** How a booking's CTEs select from the gate: `from` after a select list, `join` after a FROM list. */
+export interface Gated {
+  from: Prisma.Sql;
+  join: Prisma.Sql;
+}
+
+/** What of the portfolio a booking needs. */
+export type BookingPortfolio = Pick<Portfolio, 'id' | 'costBasisMethod' | 'allowShort'>;
 
 /** What a booking changed, for the audit entry and the caller. */
 export interface Booked {
+  /** False when the gate found the data changed: nothing was written. */
+  written: boolean;
   transactionId: string;
+  /** The transaction row as written. */
+  transaction: Transaction;
   /** The signed cash effect. */
   amount: D;
   lotsOpened: string[];
@@ -219,16 +243,18 @@ export class LedgerService {
           });
           if (existing) return { transaction: this.replay(existing, booking), replayed: true };
         }
-        const booked = await this.book(tx, portfolio, booking, afterCommit);
-        const transaction = await tx.transaction.findUniqueOrThrow({ where: { id: booked.transactionId }, include: withSymbol });
-        await writeAudit(tx, ctx, {
-          action: 'transaction.record',
-          entityType: 'Transaction',
-          entityId: transaction.id,
-          portfolioId: portfolio.id,
-          after: { ...transaction, security: undefined, symbol: booking.security?.symbol ?? null, lotsOpened: booked.lotsOpened, lotsChanged: booked.lotsChanged, realizedGains: booked.realizedGains },
+        const booked = await this.book(tx, portfolio, booking, afterCommit, {
+          alsoWrite: (booked, gated) => [
+            auditCte(ctx, gated, {
+              action: 'transaction.record',
+              entityType: 'Transaction',
+              entityId: booked.transactionId,
+              portfolioId: portfolio.id,
+              after: { ...booked.transaction, symbol: booking.security?.symbol ?? null, lotsOpened: booked.lotsOpened, lotsChanged: booked.lotsChanged, realizedGains: booked.realizedGains },
+            }),
+          ],
         });
-        return { transaction, replayed: false };
+        return { transaction: { ...booked.transaction, security: booking.security ? { symbol: booking.security.symbol } : null }, replayed: false };
       });
     } catch (err) {
       // Two first bookings of one externalId raced past the lookup: the loser replays the winner.
@@ -270,35 +296,57 @@ export class LedgerService {
    * as it can (see BENCHMARKS.md): one INSERT per table touched, lot changes in one
    * UPDATE … FROM unnest, cash and the stale-NAV mark in one statement.
    */
-  async book(tx: Tx, portfolio: Portfolio, b: BookingInput, afterCommit: (fn: () => void) => void, options: BookOptions = {}): Promise<Booked> {
+  async book(tx: Db | Tx, portfolio: BookingPortfolio, b: BookingInput, afterCommit: (fn: () => void) => void, options: BookOptions = {}): Promise<Booked> {
     const amount = cashEffect(b);
     const id = options.transactionId ?? randomUUID();
-    const result: Booked = { transactionId: id, amount, lotsOpened: [], lotsChanged: 0, realizedGains: 0 };
+    const decimal = (v: D | null) => (v == null ? null : new Prisma.Decimal(v.toFixed()));
+    const transaction: Transaction = {
+      id,
+      portfolioId: portfolio.id,
+      securityId: b.security?.id ?? null,
+      type: b.type,
+      tradeDate: dateOf(b.date),
+      quantity: decimal(b.quantity),
+      price: decimal(b.price),
+      amount: decimal(amount)!,
+      fee: decimal(b.fee)!,
+      currency: b.currency,
+      splitRatio: decimal(b.splitRatio),
+      externalId: b.externalId,
+      note: b.note,
+      createdAt: new Date(),
+    };
+    const result: Booked = { written: true, transactionId: id, transaction, amount, lotsOpened: [], lotsChanged: 0, realizedGains: 0 };
+    const gated: Gated = options.gate ? { from: Prisma.sql`FROM gate`, join: Prisma.sql`, gate` } : { from: Prisma.empty, join: Prisma.empty };
     // Every write of the booking is one statement of data-modifying CTEs: one round trip.
     // Foreign keys between them (a lot opened by the new transaction) are checked at its end.
     const ctes: Prisma.Sql[] = [
+      ...(options.gate ? [options.gate] : []),
       Prisma.sql`new_transaction AS (
-        INSERT INTO transactions (id, portfolio_id, security_id, type, trade_date, quantity, price, amount, fee, currency, split_ratio, external_id, note)
-        VALUES (${id}::uuid, ${portfolio.id}::uuid, ${b.security?.id ?? null}::uuid, ${b.type}::"TransactionType", ${b.date}::date,
+        INSERT INTO transactions (id, portfolio_id, security_id, type, trade_date, quantity, price, amount, fee, currency, split_ratio, external_id, note, created_at)
+        SELECT ${id}::uuid, ${portfolio.id}::uuid, ${b.security?.id ?? null}::uuid, ${b.type}::"TransactionType", ${b.date}::date,
                 ${b.quantity?.toFixed() ?? null}::numeric, ${b.price?.toFixed() ?? null}::numeric, ${amount.toFixed()}::numeric, ${b.fee.toFixed()}::numeric,
-                ${b.currency}, ${b.splitRatio?.toFixed() ?? null}::numeric, ${b.externalId}, ${b.note}))`,
+                ${b.currency}, ${b.splitRatio?.toFixed() ?? null}::numeric, ${b.externalId}, ${b.note},
+               ${transaction.createdAt.toISOString()}::timestamptz ${gated.from})`,
     ];
     if (b.security && (b.type === 'BUY' || b.type === 'SELL' || b.type === 'SPLIT')) {
       const lots = options.lots ?? (await this.openLots(tx, portfolio.id, b.security.id, b.type));
-      ctes.push(...this.lotChanges(portfolio, b, b.security, id, lots, result));
+      ctes.push(...this.lotChanges(portfolio, b, b.security, id, lots, result, gated));
     }
     if (!amount.isZero()) {
       ctes.push(Prisma.sql`cash AS (
         INSERT INTO cash_balances (portfolio_id, currency, balance, updated_at)
-        VALUES (${portfolio.id}::uuid, ${b.currency}, ${amount.toFixed()}::numeric, now())
+        SELECT ${portfolio.id}::uuid, ${b.currency}, ${amount.toFixed()}::numeric, now() ${gated.from} WHERE true
         ON CONFLICT (portfolio_id, currency) DO UPDATE SET balance = cash_balances.balance + EXCLUDED.balance, updated_at = now())`);
     }
-    ctes.push(...(options.alsoWrite ?? []));
+    ctes.push(...(options.alsoWrite?.(result, gated) ?? []));
     // Every booking can change the stored daily NAV from its trade date on.
-    await tx.$executeRaw`
+    result.written =
+      (await tx.$executeRaw`
       WITH ${Prisma.join(ctes, ', ')}
       UPDATE portfolios SET nav_stale_from = LEAST(COALESCE(nav_stale_from, ${b.date}::date), ${b.date}::date)
-      WHERE id = ${portfolio.id}::uuid`;
+      ${gated.from} WHERE portfolios.id = ${portfolio.id}::uuid`) > 0;
+    if (!result.written) return result;
 
     afterCommit(() => {
       if (b.type === 'BUY' || b.type === 'SELL' || b.type === 'SPLIT') {
@@ -326,7 +374,7 @@ export class LedgerService {
   }
 
   /** Runs the lot engine and returns the writes it asks for as CTEs. Throws BAD_USER_INPUT on an oversell. */
-  private lotChanges(portfolio: Portfolio, b: BookingInput, security: Security, transactionId: string, lots: Lot[], result: Booked): Prisma.Sql[] {
+  private lotChanges(portfolio: BookingPortfolio, b: BookingInput, security: Security, transactionId: string, lots: Lot[], result: Booked, gated: Gated): Prisma.Sql[] {
     const method = portfolio.costBasisMethod;
     const out: Prisma.Sql[] = [];
     let opened: { quantity: D; cost: D } | undefined;
@@ -353,18 +401,27 @@ export class LedgerService {
       if (split.length) {
         out.push(Prisma.sql`split_lots AS (
           UPDATE lots SET qty_open = u.q::numeric, qty_original = u.q0::numeric
-          FROM unnest(${split.map((l) => l.id)}::uuid[], ${split.map((l) => l.qtyOpen.toFixed())}::text[], ${split.map((l) => l.qtyOriginal.toFixed())}::text[]) AS u(id, q, q0)
+          FROM unnest(${split.map((l) => l.id)}::uuid[], ${split.map((l) => l.qtyOpen.toFixed())}::text[], ${split.map((l) => l.qtyOriginal.toFixed())}::text[]) AS u(id, q, q0) ${gated.join}
           WHERE lots.id = u.id)`);
       }
       result.lotsChanged = split.length;
       return out;
     }
 
-    if (updates.length) {
+    // Closed lots all get the same values: one `= ANY` update, no per-row values to cast.
+    const isClosed = (u: LotUpdate) => u.closedOn === b.date && u.qtyOpen.isZero() && u.costBasis.isZero();
+    const closed = updates.filter(isClosed);
+    const changed = updates.filter((u) => !isClosed(u));
+    if (closed.length) {
+      out.push(Prisma.sql`closed_lots AS (
+        UPDATE lots SET qty_open = 0, cost_basis = 0, closed_on = ${b.date}::date ${gated.from}
+        WHERE lots.id = ANY(${closed.map((u) => u.lotId)}::uuid[]))`);
+    }
+    if (changed.length) {
       out.push(Prisma.sql`relieved_lots AS (
         UPDATE lots SET qty_open = u.q::numeric, cost_basis = u.c::numeric, closed_on = u.closed::date
-        FROM unnest(${updates.map((u) => u.lotId)}::uuid[], ${updates.map((u) => u.qtyOpen.toFixed())}::text[],
-                    ${updates.map((u) => u.costBasis.toFixed())}::text[], ${updates.map((u) => u.closedOn)}::text[]) AS u(id, q, c, closed)
+        FROM unnest(${changed.map((u) => u.lotId)}::uuid[], ${changed.map((u) => u.qtyOpen.toFixed())}::text[],
+                    ${changed.map((u) => u.costBasis.toFixed())}::text[], ${changed.map((u) => u.closedOn)}::text[]) AS u(id, q, c, closed) ${gated.join}
         WHERE lots.id = u.id)`);
     }
     if (gains.length) {
@@ -375,15 +432,15 @@ export class LedgerService {
         FROM unnest(${gains.map((g) => g.lotId)}::uuid[], ${gains.map((g) => g.quantity.toFixed())}::text[], ${gains.map((g) => g.proceeds.toFixed())}::text[],
                     ${gains.map((g) => g.cost.toFixed())}::text[], ${gains.map((g) => g.gain.toFixed())}::text[], ${gains.map((g) => g.acquiredOn)}::text[],
                     ${gains.map((g) => g.soldOn)}::text[], ${gains.map((g) => g.holdingDays)}::int[], ${gains.map((g) => g.longTerm)}::boolean[])
-             WITH ORDINALITY AS g(lot, q, p, c, g, a, s, days, lt, n)
+             WITH ORDINALITY AS g(lot, q, p, c, g, a, s, days, lt, n) ${gated.join}
         ORDER BY g.n)`);
     }
     if (opened) {
       const lotId = randomUUID();
       out.push(Prisma.sql`opened_lot AS (
         INSERT INTO lots (id, portfolio_id, security_id, open_transaction_id, qty_original, qty_open, cost_basis, acquired_on)
-        VALUES (${lotId}::uuid, ${portfolio.id}::uuid, ${security.id}::uuid, ${transactionId}::uuid, ${opened.quantity.toFixed()}::numeric,
-                ${opened.quantity.toFixed()}::numeric, ${opened.cost.toFixed()}::numeric, ${b.date}::date))`);
+        SELECT ${lotId}::uuid, ${portfolio.id}::uuid, ${security.id}::uuid, ${transactionId}::uuid, ${opened.quantity.toFixed()}::numeric,
+               ${opened.quantity.toFixed()}::numeric, ${opened.cost.toFixed()}::numeric, ${b.date}::date ${gated.from})`);
       result.lotsOpened.push(lotId);
     }
     result.lotsChanged = updates.length;
