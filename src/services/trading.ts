@@ -219,9 +219,9 @@ export class TradingService {
    * versions read (every booking rewrites the portfolio row, every order change the order
    * row, each under the portfolio lock) and only then writes the fill, everything it books
    * and its audit entry; that statement commits on its own, all or nothing. Null when the
-   * fill is refused, a replay, or the data changed in between: the locked path decides then.
+   * fill is refused, a replay, or the data changed in between twice: the locked path decides then.
    */
-  private async fillUnlocked(ctx: ServiceContext, input: CheckedFill): Promise<Fill | null> {
+  private async fillUnlocked(ctx: ServiceContext, input: CheckedFill, attempt = 1): Promise<Fill | null> {
     const target = await this.readFillTarget(this.db, ctx, input, false);
     if (!target || target.existingFill) return null;
     let prepared: PreparedFill;
@@ -240,7 +240,9 @@ export class TradingService {
         gate AS (
           SELECT o.id AS gate_order FROM orders o JOIN gate_portfolio ON true WHERE o.id = ${target.id}::uuid AND o.xmin::text = ${target.orderVersion} FOR UPDATE OF o)`,
     });
-    if (!booked.written) return null;
+    // Lost a race to another booking of the portfolio: the gate waited for its commit, so one
+    // fresh attempt usually goes through.
+    if (!booked.written) return attempt < 2 ? this.fillUnlocked(ctx, input, attempt + 1) : null;
     for (const fn of committed) fn();
     this.bus.publish({ type: 'order.updated', portfolioId: target.portfolioId, orderId: target.id, status: prepared.status });
     return prepared.fill;
