@@ -15,7 +15,7 @@ import { applyMigrations } from '../src/db/migrate';
 import { LocalEventBus } from '../src/events/bus';
 import { createServices } from '../src/services';
 import { D } from '../src/domain/decimal';
-import { median } from './support';
+import { machineLine, median } from './support';
 
 const FILLS = Number(process.argv[2] ?? 2000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
@@ -183,7 +183,8 @@ async function main() {
   await probe.end().catch(() => undefined);
   results.push(await withEngine('PGlite (in-memory)', async () => { const db = await openDatabase({ dataDir: 'memory://' }); return { db, drop: () => db.close() }; }));
 
-  console.log(`\n${FILLS} fills of 10 @ 101.25 (fee 0.5) over ${PORTFOLIOS} portfolios/orders; SELL of ${LOTS * 10} relieving ${LOTS} HIFO lots, median of ${SELL_RUNS}\n`);
+  console.log(`\n${machineLine()}`);
+  console.log(`${FILLS} fills of 10 @ 101.25 (fee 0.5) over ${PORTFOLIOS} portfolios/orders; SELL of ${LOTS * 10} relieving ${LOTS} HIFO lots, median of ${SELL_RUNS}\n`);
   console.log('| engine | fills/s (service, concurrency) | fills/s (service, sequential) | fills/s raw INSERT baseline | SELL relieving 1,000 lots (median ms) | runs (ms) | raw UPDATE+INSERT baseline (ms) |');
   console.log('|---|---:|---:|---:|---:|---|---:|');
   for (const r of results) {

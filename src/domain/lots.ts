@@ -160,11 +160,16 @@ function method(m: CostBasisMethod): CostBasisMethod {
   return m;
 }
 
+/** The value as a `D` (precision 40, half-even): already one is used as is (decimals are immutable), another Decimal clone's or a string is wrapped. */
+function ours(value: D): D {
+  return (value as { constructor?: unknown } | null)?.constructor === D ? value : dec(value);
+}
+
 /** Stored lot data that breaks the sign convention is a bug, not user input: plain Error. */
 function normalizeLot(lot: Lot): Lot {
-  const qtyOpen = dec(lot.qtyOpen);
-  const qtyOriginal = dec(lot.qtyOriginal);
-  const costBasis = dec(lot.costBasis);
+  const qtyOpen = ours(lot.qtyOpen);
+  const qtyOriginal = ours(lot.qtyOriginal);
+  const costBasis = ours(lot.costBasis);
   if (!qtyOpen.isFinite() || !qtyOriginal.isFinite() || !costBasis.isFinite()) {
     throw new Error(`lot ${lot.id}: quantities and costBasis must be finite`);
   }
@@ -267,9 +272,26 @@ function ordered(slices: readonly Slice[], m: CostBasisMethod): Slice[] {
     case 'LIFO':
       return copy.sort((a, b) => -fifoCompare(a, b));
     case 'HIFO':
-      // compare basis_a / qty_a with basis_b / qty_b without dividing
-      return copy.sort((a, b) => b.basis.times(a.qty).comparedTo(a.basis.times(b.qty)) || fifoCompare(a, b));
+      return byUnitBasisDescending(copy);
   }
+}
+
+/**
+ * basis_a / qty_a against basis_b / qty_b without dividing, as exact integer cross-products:
+ * every magnitude scaled to the slices' largest number of decimal places once, so the sort
+ * itself does BigInt multiplications only (no Decimal work per comparison).
+ */
+function byUnitBasisDescending(slices: Slice[]): Slice[] {
+  let dp = 0;
+  for (const s of slices) dp = Math.max(dp, s.qty.decimalPlaces(), s.basis.decimalPlaces());
+  const scaled = (d: D) => BigInt(d.toFixed(dp).replace('.', ''));
+  const keyed = slices.map((s) => ({ s, qty: scaled(s.qty), basis: scaled(s.basis) }));
+  keyed.sort((a, b) => {
+    const x = b.basis * a.qty;
+    const y = a.basis * b.qty;
+    return x > y ? 1 : x < y ? -1 : fifoCompare(a.s, b.s);
+  });
+  return keyed.map((k) => k.s);
 }
 
 function consume(slices: readonly Slice[], quantity: D, m: CostBasisMethod): Consumed {
@@ -353,6 +375,19 @@ function toSlices(lots: readonly Lot[], side: 'long' | 'short', asOf: string): S
   return out;
 }
 
+/** holdingDays and isLongTerm up to `soldOn`, worked out once per acquisition date: lots often share one. */
+function holdingPeriods(soldOn: string): (acquiredOn: string) => { days: number; longTerm: boolean } {
+  const known = new Map<string, { days: number; longTerm: boolean }>();
+  return (acquiredOn) => {
+    let period = known.get(acquiredOn);
+    if (!period) {
+      period = { days: holdingDays(acquiredOn, soldOn), longTerm: isLongTerm(acquiredOn, soldOn) };
+      known.set(acquiredOn, period);
+    }
+    return period;
+  };
+}
+
 // ---------------------------------------------------------------------------
 // public operations
 
@@ -393,8 +428,10 @@ export function relieveLots(lots: readonly Lot[], input: SellInput): SellResult 
   if (c.unfilled.gt(0)) weights.push(c.unfilled);
   const parts = allocateProRata(proceeds, weights);
 
+  const periodOf = holdingPeriods(soldOn);
   const gains: RealizedGainRow[] = c.reliefs.map((r, i) => {
     const p = parts[i]!;
+    const period = periodOf(r.slice.lot.acquiredOn);
     return {
       lotId: r.slice.lot.id,
       quantity: r.qty,
@@ -403,8 +440,8 @@ export function relieveLots(lots: readonly Lot[], input: SellInput): SellResult 
       gain: p.minus(r.basis),
       acquiredOn: r.slice.lot.acquiredOn,
       soldOn,
-      holdingDays: holdingDays(r.slice.lot.acquiredOn, soldOn),
-      longTerm: isLongTerm(r.slice.lot.acquiredOn, soldOn),
+      holdingDays: period.days,
+      longTerm: period.longTerm,
     };
   });
 
@@ -446,6 +483,7 @@ export function coverShorts(lots: readonly Lot[], input: BuyInput): BuyResult {
   if (c.unfilled.gt(0)) weights.push(c.unfilled);
   const parts = allocateProRata(cost, weights);
 
+  const periodOf = holdingPeriods(boughtOn);
   const gains: RealizedGainRow[] = c.reliefs.map((r, i) => {
     const coverCost = parts[i]!;
     return {
@@ -456,7 +494,7 @@ export function coverShorts(lots: readonly Lot[], input: BuyInput): BuyResult {
       gain: r.basis.minus(coverCost),
       acquiredOn: r.slice.lot.acquiredOn,
       soldOn: boughtOn,
-      holdingDays: holdingDays(r.slice.lot.acquiredOn, boughtOn),
+      holdingDays: periodOf(r.slice.lot.acquiredOn).days,
       longTerm: false,
     };
   });

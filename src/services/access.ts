@@ -1,4 +1,4 @@
-import type { Portfolio, Prisma } from '../generated/prisma/client';
+import { Prisma, type Portfolio } from '../generated/prisma/client';
 import { DomainError } from '../domain/errors';
 import type { Db, Tx } from './db';
 import type { Actor, ServiceContext } from './context';
@@ -39,6 +39,13 @@ function canWrite(actor: Actor, portfolio: Pick<Portfolio, 'ownerId'>): boolean 
   if (actor.role === 'ADMIN') return true;
   if (actor.role === 'VIEWER') return false;
   return portfolio.ownerId === actor.userId;
+}
+
+/** canWrite as a condition on `portfolios p`. */
+export function writableSql(actor: Actor): Prisma.Sql {
+  if (actor.role === 'ADMIN') return Prisma.sql`TRUE`;
+  if (actor.role === 'VIEWER') return Prisma.sql`FALSE`;
+  return Prisma.sql`p.owner_id = ${actor.userId}::uuid`;
 }
 
 /**
@@ -82,10 +89,29 @@ export async function getReadablePortfolio(db: Db | Tx, ctx: ServiceContext, id:
  * so that concurrent changes to one portfolio's holdings run one after the other.
  */
 export async function getWritablePortfolio(tx: Tx, ctx: ServiceContext, id: string, lock = false): Promise<Portfolio> {
+  if (lock && isUuid(id)) {
+    const locked = await lockWritablePortfolio(tx, ctx, Prisma.sql`${id}::uuid`);
+    if (locked) return locked;
+  }
   const portfolio = await getReadablePortfolio(tx, ctx, id);
   if (!canWrite(requireActor(ctx), portfolio)) throw new DomainError('FORBIDDEN', `portfolio ${id} is read-only for you`);
   if (lock) await tx.$queryRaw`SELECT id FROM portfolios WHERE id = ${id}::uuid FOR UPDATE`;
   return portfolio;
+}
+
+/**
+ * getWritablePortfolio(…, lock = true) in one round trip, for the hot paths of bookings: the
+ * access check and the row lock in one statement. `id` is SQL for the portfolio's id (a
+ * subquery from the order, say). Null when the portfolio does not exist or the actor may not
+ * change it: the caller then asks getWritablePortfolio, which tells the two apart and
+ * records a foreign access.
+ */
+export async function lockWritablePortfolio(tx: Tx, ctx: ServiceContext, id: Prisma.Sql): Promise<Portfolio | null> {
+  const rows = await tx.$queryRaw<Portfolio[]>`
+    SELECT p.id, p.owner_id AS "ownerId", p.name, p.base_currency AS "baseCurrency", p.cost_basis_method::text AS "costBasisMethod",
+           p.allow_short AS "allowShort", p.nav_stale_from AS "navStaleFrom", p.created_at AS "createdAt", p.updated_at AS "updatedAt"
+    FROM portfolios p WHERE p.id = (${id}) AND ${writableSql(requireActor(ctx))} FOR UPDATE`;
+  return rows[0] ?? null;
 }
 
 function notFoundMessage(id: string): string {

@@ -1,4 +1,4 @@
-import type { Prisma } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
 import type { Db, Tx } from './db';
 import type { ServiceContext } from './context';
 
@@ -11,29 +11,47 @@ export interface AuditEntryInput {
   after?: unknown;
 }
 
-/** JSON for audit columns: decimals and dates as strings, bigint ids as strings. */
-function snapshot(value: unknown): Prisma.InputJsonValue | undefined {
+/** JSON text for audit columns: decimals and dates as strings, bigint ids as strings. */
+function snapshotText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Prisma.InputJsonValue;
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+function snapshot(value: unknown): Prisma.InputJsonValue | undefined {
+  const text = snapshotText(value);
+  return text === undefined ? undefined : (JSON.parse(text) as Prisma.InputJsonValue);
+}
+
+function auditRow(ctx: ServiceContext, entry: AuditEntryInput) {
+  return {
+    actorUserId: ctx.actor?.userId ?? null,
+    actorApiKeyId: ctx.actor?.apiKeyId ?? null,
+    action: entry.action,
+    entityType: entry.entityType,
+    entityId: entry.entityId,
+    portfolioId: entry.portfolioId ?? null,
+    requestId: ctx.meta.requestId,
+    ip: ctx.meta.ip ?? null,
+    userAgent: ctx.meta.userAgent ?? null,
+  };
 }
 
 /** Written inside the service's transaction: the change and its record commit or roll back together. */
 export async function writeAudit(tx: Tx, ctx: ServiceContext, entry: AuditEntryInput): Promise<void> {
-  await tx.auditLog.create({
-    data: {
-      actorUserId: ctx.actor?.userId ?? null,
-      actorApiKeyId: ctx.actor?.apiKeyId ?? null,
-      action: entry.action,
-      entityType: entry.entityType,
-      entityId: entry.entityId,
-      portfolioId: entry.portfolioId ?? null,
-      before: snapshot(entry.before),
-      after: snapshot(entry.after),
-      requestId: ctx.meta.requestId,
-      ip: ctx.meta.ip ?? null,
-      userAgent: ctx.meta.userAgent ?? null,
-    },
-  });
+  await tx.auditLog.create({ data: { ...auditRow(ctx, entry), before: snapshot(entry.before), after: snapshot(entry.after) } });
+}
+
+/**
+ * The same audit row as a data-modifying CTE (`audit AS (INSERT …)`), for a hot path that
+ * writes everything in one statement: it still commits or rolls back with the change.
+ * `gated.from` is the booking's gate (see LedgerService.book), or empty.
+ */
+export function auditCte(ctx: ServiceContext, gated: { from: Prisma.Sql }, entry: AuditEntryInput): Prisma.Sql {
+  const r = auditRow(ctx, entry);
+  return Prisma.sql`audit AS (
+    INSERT INTO audit_log (actor_user_id, actor_api_key_id, action, entity_type, entity_id, portfolio_id, before, after, request_id, ip, user_agent)
+    SELECT ${r.actorUserId}::uuid, ${r.actorApiKeyId}::uuid, ${r.action}, ${r.entityType}, ${r.entityId}, ${r.portfolioId}::uuid,
+           ${snapshotText(entry.before) ?? null}::jsonb, ${snapshotText(entry.after) ?? null}::jsonb, ${r.requestId}, ${r.ip}, ${r.userAgent} ${gated.from})`;
 }
 
 /**

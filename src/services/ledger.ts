@@ -11,7 +11,7 @@ import type { Db, Tx } from './db';
 import { isUniqueViolation } from './db';
 import type { ServiceContext } from './context';
 import { getReadablePortfolio, getWritablePortfolio } from './access';
-import { writeAudit } from './audit';
+import { auditCte } from './audit';
 import { inTransaction } from './transaction';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, currencyCode, optionalText, symbol as validSymbol } from './validate';
@@ -60,13 +60,37 @@ export interface BookOptions {
   transactionId?: string;
   /** The open lots of the security, when the caller has already read them under the lock. */
   lots?: Lot[];
-  /** More data-modifying CTEs (`name AS (INSERT …)`) to run in the booking's statement. */
-  alsoWrite?: Prisma.Sql[];
+  /**
+   * More data-modifying CTEs (`name AS (INSERT …)`) to run in the booking's statement,
+   * given what the booking changes (for an audit entry written in the same statement) and
+   * the gate's FROM clause, which each of them must select from.
+   */
+  alsoWrite?: (booked: Booked, gated: Gated) => Prisma.Sql[];
+  /**
+   * For a booking computed from an unlocked read and written as one statement outside a
+   * transaction: a CTE `gate AS (SELECT … FOR UPDATE)` that locks what the booking was
+   * computed from and yields one row only if it is unchanged. Every write of the statement
+   * selects from it, so the statement writes everything or nothing (`Booked.written`).
+   */
+  gate?: Prisma.Sql;
 }
+
+/** How a booking's CTEs select from the gate: `from` after a select list, `join` after a FROM list. */
+export interface Gated {
+  from: Prisma.Sql;
+  join: Prisma.Sql;
+}
+
+/** What of the portfolio a booking needs. */
+export type BookingPortfolio = Pick<Portfolio, 'id' | 'costBasisMethod' | 'allowShort'>;
 
 /** What a booking changed, for the audit entry and the caller. */
 export interface Booked {
+  /** False when the gate found the data changed: nothing was written. */
+  written: boolean;
   transactionId: string;
+  /** The transaction row as written. */
+  transaction: Transaction;
   /** The signed cash effect. */
   amount: D;
   lotsOpened: string[];
@@ -75,6 +99,16 @@ export interface Booked {
 }
 
 const MAX_FUTURE_DAYS = 1;
+
+/**
+ * Values of one column (uuids, decimals, dates, integers, booleans: never a comma, never empty)
+ * as one text parameter that the database splits into a typed array: Prisma serializes each
+ * array element of a parameter on its own, which for the ten 1,000-element columns of a large
+ * SELL cost twice the CPU of ten joined strings.
+ */
+function list(values: readonly (string | number | boolean)[], type: 'uuid' | 'numeric' | 'date' | 'int' | 'boolean'): Prisma.Sql {
+  return Prisma.sql`string_to_array(${values.join(',')}, ',')::${Prisma.raw(type)}[]`;
+}
 
 /** NUMERIC(30,10): a value with more places would be silently rounded by the database. */
 function checkScale(name: string, value: D | null | undefined): void {
@@ -219,16 +253,18 @@ export class LedgerService {
           });
           if (existing) return { transaction: this.replay(existing, booking), replayed: true };
         }
-        const booked = await this.book(tx, portfolio, booking, afterCommit);
-        const transaction = await tx.transaction.findUniqueOrThrow({ where: { id: booked.transactionId }, include: withSymbol });
-        await writeAudit(tx, ctx, {
-          action: 'transaction.record',
-          entityType: 'Transaction',
-          entityId: transaction.id,
-          portfolioId: portfolio.id,
-          after: { ...transaction, security: undefined, symbol: booking.security?.symbol ?? null, lotsOpened: booked.lotsOpened, lotsChanged: booked.lotsChanged, realizedGains: booked.realizedGains },
+        const booked = await this.book(tx, portfolio, booking, afterCommit, {
+          alsoWrite: (booked, gated) => [
+            auditCte(ctx, gated, {
+              action: 'transaction.record',
+              entityType: 'Transaction',
+              entityId: booked.transactionId,
+              portfolioId: portfolio.id,
+              after: { ...booked.transaction, symbol: booking.security?.symbol ?? null, lotsOpened: booked.lotsOpened, lotsChanged: booked.lotsChanged, realizedGains: booked.realizedGains },
+            }),
+          ],
         });
-        return { transaction, replayed: false };
+        return { transaction: { ...booked.transaction, security: booking.security ? { symbol: booking.security.symbol } : null }, replayed: false };
       });
     } catch (err) {
       // Two first bookings of one externalId raced past the lookup: the loser replays the winner.
@@ -270,35 +306,57 @@ export class LedgerService {
    * as it can (see BENCHMARKS.md): one INSERT per table touched, lot changes in one
    * UPDATE … FROM unnest, cash and the stale-NAV mark in one statement.
    */
-  async book(tx: Tx, portfolio: Portfolio, b: BookingInput, afterCommit: (fn: () => void) => void, options: BookOptions = {}): Promise<Booked> {
+  async book(tx: Db | Tx, portfolio: BookingPortfolio, b: BookingInput, afterCommit: (fn: () => void) => void, options: BookOptions = {}): Promise<Booked> {
     const amount = cashEffect(b);
     const id = options.transactionId ?? randomUUID();
-    const result: Booked = { transactionId: id, amount, lotsOpened: [], lotsChanged: 0, realizedGains: 0 };
+    const decimal = (v: D | null) => (v == null ? null : new Prisma.Decimal(v.toFixed()));
+    const transaction: Transaction = {
+      id,
+      portfolioId: portfolio.id,
+      securityId: b.security?.id ?? null,
+      type: b.type,
+      tradeDate: dateOf(b.date),
+      quantity: decimal(b.quantity),
+      price: decimal(b.price),
+      amount: decimal(amount)!,
+      fee: decimal(b.fee)!,
+      currency: b.currency,
+      splitRatio: decimal(b.splitRatio),
+      externalId: b.externalId,
+      note: b.note,
+      createdAt: new Date(),
+    };
+    const result: Booked = { written: true, transactionId: id, transaction, amount, lotsOpened: [], lotsChanged: 0, realizedGains: 0 };
+    const gated: Gated = options.gate ? { from: Prisma.sql`FROM gate`, join: Prisma.sql`, gate` } : { from: Prisma.empty, join: Prisma.empty };
     // Every write of the booking is one statement of data-modifying CTEs: one round trip.
     // Foreign keys between them (a lot opened by the new transaction) are checked at its end.
     const ctes: Prisma.Sql[] = [
+      ...(options.gate ? [options.gate] : []),
       Prisma.sql`new_transaction AS (
-        INSERT INTO transactions (id, portfolio_id, security_id, type, trade_date, quantity, price, amount, fee, currency, split_ratio, external_id, note)
-        VALUES (${id}::uuid, ${portfolio.id}::uuid, ${b.security?.id ?? null}::uuid, ${b.type}::"TransactionType", ${b.date}::date,
+        INSERT INTO transactions (id, portfolio_id, security_id, type, trade_date, quantity, price, amount, fee, currency, split_ratio, external_id, note, created_at)
+        SELECT ${id}::uuid, ${portfolio.id}::uuid, ${b.security?.id ?? null}::uuid, ${b.type}::"TransactionType", ${b.date}::date,
                 ${b.quantity?.toFixed() ?? null}::numeric, ${b.price?.toFixed() ?? null}::numeric, ${amount.toFixed()}::numeric, ${b.fee.toFixed()}::numeric,
-                ${b.currency}, ${b.splitRatio?.toFixed() ?? null}::numeric, ${b.externalId}, ${b.note}))`,
+                ${b.currency}, ${b.splitRatio?.toFixed() ?? null}::numeric, ${b.externalId}, ${b.note},
+               ${transaction.createdAt.toISOString()}::timestamptz ${gated.from})`,
     ];
     if (b.security && (b.type === 'BUY' || b.type === 'SELL' || b.type === 'SPLIT')) {
       const lots = options.lots ?? (await this.openLots(tx, portfolio.id, b.security.id, b.type));
-      ctes.push(...this.lotChanges(portfolio, b, b.security, id, lots, result));
+      ctes.push(...this.lotChanges(portfolio, b, b.security, id, lots, result, gated));
     }
     if (!amount.isZero()) {
       ctes.push(Prisma.sql`cash AS (
         INSERT INTO cash_balances (portfolio_id, currency, balance, updated_at)
-        VALUES (${portfolio.id}::uuid, ${b.currency}, ${amount.toFixed()}::numeric, now())
+        SELECT ${portfolio.id}::uuid, ${b.currency}, ${amount.toFixed()}::numeric, now() ${gated.from} WHERE true
         ON CONFLICT (portfolio_id, currency) DO UPDATE SET balance = cash_balances.balance + EXCLUDED.balance, updated_at = now())`);
     }
-    ctes.push(...(options.alsoWrite ?? []));
+    ctes.push(...(options.alsoWrite?.(result, gated) ?? []));
     // Every booking can change the stored daily NAV from its trade date on.
-    await tx.$executeRaw`
+    result.written =
+      (await tx.$executeRaw`
       WITH ${Prisma.join(ctes, ', ')}
       UPDATE portfolios SET nav_stale_from = LEAST(COALESCE(nav_stale_from, ${b.date}::date), ${b.date}::date)
-      WHERE id = ${portfolio.id}::uuid`;
+      ${gated.from} WHERE portfolios.id = ${portfolio.id}::uuid`) > 0;
+    if (!result.written) return result;
 
     afterCommit(() => {
       if (b.type === 'BUY' || b.type === 'SELL' || b.type === 'SPLIT') {
@@ -317,16 +375,18 @@ export class LedgerService {
    */
   async openLots(tx: Tx, portfolioId: string, securityId: string, type: TransactionType): Promise<Lot[]> {
     const sign = type === 'BUY' ? -1 : type === 'SELL' ? 1 : 0;
-    const rows = await tx.$queryRaw<{ id: string; q0: string; q: string; c: string; d: string }[]>`
-      SELECT id, qty_original::text AS q0, qty_open::text AS q, cost_basis::text AS c, acquired_on::text AS d
+    // One JSON value rather than a row per lot: Prisma's per-row, per-column handling of a
+    // thousand rows costs more than the database building the array.
+    const rows = await tx.$queryRaw<{ lots: { id: string; q0: string; q: string; c: string; d: string }[] }[]>`
+      SELECT coalesce(json_agg(json_build_object('id', id, 'q0', qty_original::text, 'q', qty_open::text, 'c', cost_basis::text, 'd', acquired_on::text)
+                               ORDER BY acquired_on, created_at, id), '[]') AS lots
       FROM lots WHERE portfolio_id = ${portfolioId}::uuid AND security_id = ${securityId}::uuid AND closed_on IS NULL
-        AND (${sign}::int = 0 OR sign(qty_open) = ${sign}::int)
-      ORDER BY acquired_on, created_at, id`;
-    return rows.map((r) => ({ id: r.id, qtyOriginal: new D(r.q0), qtyOpen: new D(r.q), costBasis: new D(r.c), acquiredOn: r.d }));
+        AND (${sign}::int = 0 OR sign(qty_open) = ${sign}::int)`;
+    return rows[0]!.lots.map((r) => ({ id: r.id, qtyOriginal: new D(r.q0), qtyOpen: new D(r.q), costBasis: new D(r.c), acquiredOn: r.d }));
   }
 
   /** Runs the lot engine and returns the writes it asks for as CTEs. Throws BAD_USER_INPUT on an oversell. */
-  private lotChanges(portfolio: Portfolio, b: BookingInput, security: Security, transactionId: string, lots: Lot[], result: Booked): Prisma.Sql[] {
+  private lotChanges(portfolio: BookingPortfolio, b: BookingInput, security: Security, transactionId: string, lots: Lot[], result: Booked, gated: Gated): Prisma.Sql[] {
     const method = portfolio.costBasisMethod;
     const out: Prisma.Sql[] = [];
     let opened: { quantity: D; cost: D } | undefined;
@@ -352,38 +412,51 @@ export class LedgerService {
       const split = applySplit(lots.filter((l) => l.acquiredOn <= b.date), b.splitRatio!);
       if (split.length) {
         out.push(Prisma.sql`split_lots AS (
-          UPDATE lots SET qty_open = u.q::numeric, qty_original = u.q0::numeric
-          FROM unnest(${split.map((l) => l.id)}::uuid[], ${split.map((l) => l.qtyOpen.toFixed())}::text[], ${split.map((l) => l.qtyOriginal.toFixed())}::text[]) AS u(id, q, q0)
+          UPDATE lots SET qty_open = u.q, qty_original = u.q0
+          FROM unnest(${list(split.map((l) => l.id), 'uuid')}, ${list(split.map((l) => l.qtyOpen.toFixed()), 'numeric')},
+                      ${list(split.map((l) => l.qtyOriginal.toFixed()), 'numeric')}) AS u(id, q, q0) ${gated.join}
           WHERE lots.id = u.id)`);
       }
       result.lotsChanged = split.length;
       return out;
     }
 
-    if (updates.length) {
+    // A closed lot is 0 open at 0 cost as of the trade date (the lot engine's convention), so all
+    // closed lots are one `= ANY` update; only partly relieved or re-based lots carry values.
+    const closed = updates.filter((u) => u.closedOn !== null);
+    const changed = updates.filter((u) => u.closedOn === null);
+    for (const u of closed) {
+      if (u.closedOn !== b.date || !u.qtyOpen.isZero() || !u.costBasis.isZero()) throw new Error(`lot ${u.lotId} closed as ${u.qtyOpen.toFixed()} at ${u.costBasis.toFixed()} on ${u.closedOn}`);
+    }
+    if (closed.length) {
+      out.push(Prisma.sql`closed_lots AS (
+        UPDATE lots SET qty_open = 0, cost_basis = 0, closed_on = ${b.date}::date ${gated.from}
+        WHERE lots.id = ANY(${list(closed.map((u) => u.lotId), 'uuid')}))`);
+    }
+    if (changed.length) {
       out.push(Prisma.sql`relieved_lots AS (
-        UPDATE lots SET qty_open = u.q::numeric, cost_basis = u.c::numeric, closed_on = u.closed::date
-        FROM unnest(${updates.map((u) => u.lotId)}::uuid[], ${updates.map((u) => u.qtyOpen.toFixed())}::text[],
-                    ${updates.map((u) => u.costBasis.toFixed())}::text[], ${updates.map((u) => u.closedOn)}::text[]) AS u(id, q, c, closed)
+        UPDATE lots SET qty_open = u.q, cost_basis = u.c
+        FROM unnest(${list(changed.map((u) => u.lotId), 'uuid')}, ${list(changed.map((u) => u.qtyOpen.toFixed()), 'numeric')},
+                    ${list(changed.map((u) => u.costBasis.toFixed()), 'numeric')}) AS u(id, q, c) ${gated.join}
         WHERE lots.id = u.id)`);
     }
     if (gains.length) {
       out.push(Prisma.sql`gains AS (
         INSERT INTO realized_gains (id, portfolio_id, lot_id, transaction_id, security_id, quantity, proceeds, cost, gain, currency, acquired_on, sold_on, holding_days, long_term)
-        SELECT gen_random_uuid(), ${portfolio.id}::uuid, g.lot, ${transactionId}::uuid, ${security.id}::uuid, g.q::numeric, g.p::numeric, g.c::numeric, g.g::numeric,
-               ${b.currency}, g.a::date, g.s::date, g.days, g.lt
-        FROM unnest(${gains.map((g) => g.lotId)}::uuid[], ${gains.map((g) => g.quantity.toFixed())}::text[], ${gains.map((g) => g.proceeds.toFixed())}::text[],
-                    ${gains.map((g) => g.cost.toFixed())}::text[], ${gains.map((g) => g.gain.toFixed())}::text[], ${gains.map((g) => g.acquiredOn)}::text[],
-                    ${gains.map((g) => g.soldOn)}::text[], ${gains.map((g) => g.holdingDays)}::int[], ${gains.map((g) => g.longTerm)}::boolean[])
-             WITH ORDINALITY AS g(lot, q, p, c, g, a, s, days, lt, n)
+        SELECT gen_random_uuid(), ${portfolio.id}::uuid, g.lot, ${transactionId}::uuid, ${security.id}::uuid, g.q, g.p, g.c, g.g,
+               ${b.currency}, g.a, ${b.date}::date, g.days, g.lt
+        FROM unnest(${list(gains.map((g) => g.lotId), 'uuid')}, ${list(gains.map((g) => g.quantity.toFixed()), 'numeric')}, ${list(gains.map((g) => g.proceeds.toFixed()), 'numeric')},
+                    ${list(gains.map((g) => g.cost.toFixed()), 'numeric')}, ${list(gains.map((g) => g.gain.toFixed()), 'numeric')}, ${list(gains.map((g) => g.acquiredOn), 'date')},
+                    ${list(gains.map((g) => g.holdingDays), 'int')}, ${list(gains.map((g) => g.longTerm), 'boolean')})
+             WITH ORDINALITY AS g(lot, q, p, c, g, a, days, lt, n) ${gated.join}
         ORDER BY g.n)`);
     }
     if (opened) {
       const lotId = randomUUID();
       out.push(Prisma.sql`opened_lot AS (
         INSERT INTO lots (id, portfolio_id, security_id, open_transaction_id, qty_original, qty_open, cost_basis, acquired_on)
-        VALUES (${lotId}::uuid, ${portfolio.id}::uuid, ${security.id}::uuid, ${transactionId}::uuid, ${opened.quantity.toFixed()}::numeric,
-                ${opened.quantity.toFixed()}::numeric, ${opened.cost.toFixed()}::numeric, ${b.date}::date))`);
+        SELECT ${lotId}::uuid, ${portfolio.id}::uuid, ${security.id}::uuid, ${transactionId}::uuid, ${opened.quantity.toFixed()}::numeric,
+               ${opened.quantity.toFixed()}::numeric, ${opened.cost.toFixed()}::numeric, ${b.date}::date ${gated.from})`);
       result.lotsOpened.push(lotId);
     }
     result.lotsChanged = updates.length;

@@ -8,12 +8,12 @@ import type { EventBus } from '../events/bus';
 import type { Db, Tx } from './db';
 import { isUniqueViolation } from './db';
 import type { ServiceContext } from './context';
-import { getReadablePortfolio, getWritablePortfolio, RefusedAccess } from './access';
-import { writeAudit } from './audit';
+import { getReadablePortfolio, getWritablePortfolio, lockWritablePortfolio, RefusedAccess, requireActor, writableSql } from './access';
+import { auditCte, writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, optionalText, symbol as validSymbol, text } from './validate';
-import { isoDate, same, toD, type LedgerService } from './ledger';
+import { isoDate, same, toD, type BookingInput, type BookOptions, type LedgerService } from './ledger';
 
 export interface PlaceOrderInput {
   portfolioId: string;
@@ -37,8 +37,27 @@ export interface FillInput {
   venue?: string | null;
 }
 
+/** A fill's input, checked and normalised. */
+interface CheckedFill extends FillInput {
+  fee: D;
+  venue: string | null;
+}
+
+interface PreparedFill {
+  booking: BookingInput;
+  options: BookOptions;
+  fill: Fill;
+  status: OrderStatus;
+}
+
 interface FillTarget {
   id: string;
+  portfolioId: string;
+  costBasisMethod: Portfolio['costBasisMethod'];
+  allowShort: boolean;
+  /** xmin of the portfolio and order rows read: what the unlocked path checks before writing. */
+  portfolioVersion: string;
+  orderVersion: string;
   status: OrderStatus;
   side: OrderSide;
   quantity: string;
@@ -179,80 +198,151 @@ export class TradingService {
     const fee = input.fee ?? ZERO;
     if (Number.isNaN(input.executedAt.getTime())) throw badInput('executedAt is not a valid instant');
     if (input.executedAt.getTime() > Date.now() + 5 * 60_000) throw badInput(`executedAt ${input.executedAt.toISOString()} is in the future`);
-    const venue = optionalText(input.venue, 'venue', 100);
+    const fill: CheckedFill = { ...input, externalId, quantity, price, fee, venue: optionalText(input.venue, 'venue', 100) };
 
     try {
-      return await inTransaction(this.db, ctx, async (tx, afterCommit) => {
-        const portfolio = await this.lockOrderPortfolio(tx, ctx, input.orderId);
-        // Read after the portfolio lock, so this sees every fill committed before it.
-        const rows = await tx.$queryRaw<FillTarget[]>`
-          SELECT o.id, o.status::text AS status, o.side::text AS side, o.quantity::text AS quantity, o.filled_qty::text AS filled, o.limit_price::text AS limit,
-                 s.id AS "securityId", s.symbol, s.currency,
-                 (SELECT f.id FROM fills f WHERE f.external_id = ${externalId}) AS "existingFill",
-                 (SELECT coalesce(sum(f.quantity * f.price), 0)::text FROM fills f WHERE f.order_id = o.id) AS "filledValue",
-                 (SELECT coalesce(json_agg(json_build_object('id', l.id, 'q0', l.qty_original::text, 'q', l.qty_open::text, 'c', l.cost_basis::text, 'd', l.acquired_on::text)
-                                           ORDER BY l.acquired_on, l.created_at, l.id), '[]')
-                    FROM lots l WHERE l.portfolio_id = o.portfolio_id AND l.security_id = o.security_id AND l.closed_on IS NULL
-                      -- a BUY covers short lots only, a SELL relieves long lots only
-                      AND sign(l.qty_open) = CASE WHEN o.side = 'BUY' THEN -1 ELSE 1 END) AS lots
-          FROM orders o JOIN securities s ON s.id = o.security_id
-          WHERE o.id = ${input.orderId}::uuid FOR UPDATE OF o`;
-        const order = rows[0]!;
-        if (order.existingFill) return this.replay(await tx.fill.findUniqueOrThrow({ where: { id: order.existingFill } }), input, quantity, price, fee);
-        if (!OPEN_ORDER_STATUSES.includes(order.status)) {
-          throw new DomainError('CONFLICT', `order ${order.id} is ${order.status}: fills are accepted only for NEW or PARTIALLY_FILLED orders`);
-        }
-        const total = new D(order.quantity);
-        const filled = new D(order.filled);
-        const remaining = total.minus(filled);
-        if (quantity.gt(remaining)) {
-          throw badInput(`overfill: order ${order.id} has ${remaining.toFixed()} left to fill (${filled.toFixed()} of ${total.toFixed()} filled), fill is ${quantity.toFixed()}`);
-        }
-        const limitProblem = fillPriceProblem(order.side, order.limit ? new D(order.limit) : null, price);
-        if (limitProblem) throw badInput(limitProblem);
+      return (await this.fillUnlocked(ctx, fill)) ?? (await this.fillLocked(ctx, fill));
+    } catch (err) {
+      // Fills are unique on externalId across orders: a race past the lookup replays the winner.
+      if (isUniqueViolation(err)) {
+        const existing = await this.db.fill.findUnique({ where: { externalId } });
+        if (existing) return this.replay(existing, fill);
+      }
+      throw err;
+    }
+  }
 
-        const transactionId = randomUUID();
-        const fill: Fill = {
-          id: randomUUID(),
-          orderId: order.id,
-          transactionId,
-          externalId,
-          quantity: new Prisma.Decimal(quantity.toFixed()),
-          price: new Prisma.Decimal(price.toFixed()),
-          fee: new Prisma.Decimal(fee.toFixed()),
-          executedAt: input.executedAt,
-          venue,
-          createdAt: new Date(),
-        };
-        // Exact VWAP over every fill of the order (the stored average is rounded).
-        const avg = volumeWeightedPriceAfter(new D(order.filledValue), filled, { quantity, price })!;
-        const newFilled = filled.plus(quantity);
-        const status: OrderStatus = newFilled.eq(total) ? 'FILLED' : 'PARTIALLY_FILLED';
-        const security = { id: order.securityId, symbol: order.symbol, currency: order.currency } as Security;
-        const booked = await this.ledger.book(
-          tx,
-          portfolio,
-          { type: order.side, date: isoDate(input.executedAt), security, quantity, price, fee, amount: null, currency: security.currency, splitRatio: null, externalId: null, note: `fill ${externalId} of order ${order.id}` },
-          afterCommit,
-          {
-            transactionId,
-            lots: order.lots.map((l) => ({ id: l.id, qtyOriginal: new D(l.q0), qtyOpen: new D(l.q), costBasis: new D(l.c), acquiredOn: l.d })),
-            alsoWrite: [
-              Prisma.sql`new_fill AS (
-                INSERT INTO fills (id, order_id, transaction_id, external_id, quantity, price, fee, executed_at, venue, created_at)
-                VALUES (${fill.id}::uuid, ${fill.orderId}::uuid, ${transactionId}::uuid, ${externalId}, ${quantity.toFixed()}::numeric, ${price.toFixed()}::numeric,
-                        ${fee.toFixed()}::numeric, ${input.executedAt.toISOString()}::timestamptz, ${venue}, ${fill.createdAt.toISOString()}::timestamptz))`,
-              Prisma.sql`filled_order AS (
-                UPDATE orders SET filled_qty = ${newFilled.toFixed()}::numeric, avg_fill_price = ${avg.toFixed()}::numeric, status = ${status}::"OrderStatus", updated_at = now()
-                WHERE id = ${order.id}::uuid)`,
-            ],
-          },
-        );
-        await writeAudit(tx, ctx, {
+  /**
+   * The fast path of a fill, two round trips and no transaction around them (see
+   * BENCHMARKS.md): the order, portfolio, fills and lots read without a lock, then one
+   * statement that locks the portfolio and then the order, checks both are still the row
+   * versions read (every booking rewrites the portfolio row, every order change the order
+   * row, each under the portfolio lock) and only then writes the fill, everything it books
+   * and its audit entry; that statement commits on its own, all or nothing. Null when the
+   * fill is refused, a replay, or the data changed in between twice: the locked path decides then.
+   */
+  private async fillUnlocked(ctx: ServiceContext, input: CheckedFill, attempt = 1): Promise<Fill | null> {
+    const target = await this.readFillTarget(this.db, ctx, input, false);
+    if (!target || target.existingFill) return null;
+    let prepared: PreparedFill;
+    try {
+      prepared = this.prepareFill(ctx, target, input);
+    } catch (err) {
+      if (err instanceof DomainError) return null;
+      throw err;
+    }
+    const committed: (() => void)[] = [];
+    const portfolio = { id: target.portfolioId, costBasisMethod: target.costBasisMethod, allowShort: target.allowShort };
+    const booked = await this.ledger.book(this.db, portfolio, prepared.booking, (fn) => committed.push(fn), {
+      ...prepared.options,
+      gate: Prisma.sql`gate_portfolio AS (
+          SELECT id AS gate_portfolio FROM portfolios WHERE id = ${target.portfolioId}::uuid AND xmin::text = ${target.portfolioVersion} FOR UPDATE),
+        gate AS (
+          SELECT o.id AS gate_order FROM orders o JOIN gate_portfolio ON true WHERE o.id = ${target.id}::uuid AND o.xmin::text = ${target.orderVersion} FOR UPDATE OF o)`,
+    });
+    // Lost a race to another booking of the portfolio: the gate waited for its commit, so one
+    // fresh attempt usually goes through.
+    if (!booked.written) return attempt < 2 ? this.fillUnlocked(ctx, input, attempt + 1) : null;
+    for (const fn of committed) fn();
+    this.bus.publish({ type: 'order.updated', portfolioId: target.portfolioId, orderId: target.id, status: prepared.status });
+    return prepared.fill;
+  }
+
+  /** The fill under the portfolio lock, in one database transaction: the authoritative path. */
+  private fillLocked(ctx: ServiceContext, input: CheckedFill): Promise<Fill> {
+    return inTransaction(this.db, ctx, async (tx, afterCommit) => {
+      const portfolio = await this.lockOrderPortfolio(tx, ctx, input.orderId);
+      // Read after the portfolio lock, so this sees every fill committed before it.
+      const target = (await this.readFillTarget(tx, ctx, input, true))!;
+      if (target.existingFill) return this.replay(await tx.fill.findUniqueOrThrow({ where: { id: target.existingFill } }), input);
+      const prepared = this.prepareFill(ctx, target, input);
+      await this.ledger.book(tx, portfolio, prepared.booking, afterCommit, prepared.options);
+      afterCommit(() => this.bus.publish({ type: 'order.updated', portfolioId: portfolio.id, orderId: target.id, status: prepared.status }));
+      return prepared.fill;
+    });
+  }
+
+  /** The order, its portfolio (null unless the actor may change it), the replay check, the fills so far and the lots the fill can touch. */
+  private async readFillTarget(q: Db | Tx, ctx: ServiceContext, input: CheckedFill, lock: boolean): Promise<FillTarget | null> {
+    const rows = await q.$queryRaw<FillTarget[]>`
+      SELECT o.id, o.status::text AS status, o.side::text AS side, o.quantity::text AS quantity, o.filled_qty::text AS filled, o.limit_price::text AS limit,
+             s.id AS "securityId", s.symbol, s.currency,
+             p.id AS "portfolioId", p.cost_basis_method::text AS "costBasisMethod", p.allow_short AS "allowShort",
+             p.xmin::text AS "portfolioVersion", o.xmin::text AS "orderVersion",
+             (SELECT f.id FROM fills f WHERE f.external_id = ${input.externalId}) AS "existingFill",
+             (SELECT coalesce(sum(f.quantity * f.price), 0)::text FROM fills f WHERE f.order_id = o.id) AS "filledValue",
+             (SELECT coalesce(json_agg(json_build_object('id', l.id, 'q0', l.qty_original::text, 'q', l.qty_open::text, 'c', l.cost_basis::text, 'd', l.acquired_on::text)
+                                       ORDER BY l.acquired_on, l.created_at, l.id), '[]')
+                FROM lots l WHERE l.portfolio_id = o.portfolio_id AND l.security_id = o.security_id AND l.closed_on IS NULL
+                  -- a BUY covers short lots only, a SELL relieves long lots only
+                  AND sign(l.qty_open) = CASE WHEN o.side = 'BUY' THEN -1 ELSE 1 END) AS lots
+      FROM orders o JOIN securities s ON s.id = o.security_id JOIN portfolios p ON p.id = o.portfolio_id
+      WHERE o.id = ${input.orderId}::uuid AND ${writableSql(requireActor(ctx))} ${lock ? Prisma.sql`FOR UPDATE OF o` : Prisma.empty}`;
+    return rows[0] ?? null;
+  }
+
+  /** Checks the fill against its order and builds what booking it writes. */
+  private prepareFill(ctx: ServiceContext, order: FillTarget, input: CheckedFill): PreparedFill {
+    const { externalId, quantity, price, fee, venue } = input;
+    if (!OPEN_ORDER_STATUSES.includes(order.status)) {
+      throw new DomainError('CONFLICT', `order ${order.id} is ${order.status}: fills are accepted only for NEW or PARTIALLY_FILLED orders`);
+    }
+    const total = new D(order.quantity);
+    const filled = new D(order.filled);
+    const remaining = total.minus(filled);
+    if (quantity.gt(remaining)) {
+      throw badInput(`overfill: order ${order.id} has ${remaining.toFixed()} left to fill (${filled.toFixed()} of ${total.toFixed()} filled), fill is ${quantity.toFixed()}`);
+    }
+    const limitProblem = fillPriceProblem(order.side, order.limit ? new D(order.limit) : null, price);
+    if (limitProblem) throw badInput(limitProblem);
+
+    const transactionId = randomUUID();
+    const fill: Fill = {
+      id: randomUUID(),
+      orderId: order.id,
+      transactionId,
+      externalId,
+      quantity: new Prisma.Decimal(quantity.toFixed()),
+      price: new Prisma.Decimal(price.toFixed()),
+      fee: new Prisma.Decimal(fee.toFixed()),
+      executedAt: input.executedAt,
+      venue,
+      createdAt: new Date(),
+    };
+    // Exact VWAP over every fill of the order (the stored average is rounded).
+    const avg = volumeWeightedPriceAfter(new D(order.filledValue), filled, { quantity, price })!;
+    const newFilled = filled.plus(quantity);
+    const status: OrderStatus = newFilled.eq(total) ? 'FILLED' : 'PARTIALLY_FILLED';
+    const security = { id: order.securityId, symbol: order.symbol, currency: order.currency } as Security;
+    const booking: BookingInput = {
+      type: order.side,
+      date: isoDate(input.executedAt),
+      security,
+      quantity,
+      price,
+      fee,
+      amount: null,
+      currency: security.currency,
+      splitRatio: null,
+      externalId: null,
+      note: `fill ${externalId} of order ${order.id}`,
+    };
+    const options: BookOptions = {
+      transactionId,
+      lots: order.lots.map((l) => ({ id: l.id, qtyOriginal: new D(l.q0), qtyOpen: new D(l.q), costBasis: new D(l.c), acquiredOn: l.d })),
+      alsoWrite: (booked, gated) => [
+        Prisma.sql`new_fill AS (
+          INSERT INTO fills (id, order_id, transaction_id, external_id, quantity, price, fee, executed_at, venue, created_at)
+          SELECT ${fill.id}::uuid, ${fill.orderId}::uuid, ${transactionId}::uuid, ${externalId}, ${quantity.toFixed()}::numeric, ${price.toFixed()}::numeric,
+                 ${fee.toFixed()}::numeric, ${input.executedAt.toISOString()}::timestamptz, ${venue}, ${fill.createdAt.toISOString()}::timestamptz ${gated.from})`,
+        Prisma.sql`filled_order AS (
+          UPDATE orders SET filled_qty = ${newFilled.toFixed()}::numeric, avg_fill_price = ${avg.toFixed()}::numeric, status = ${status}::"OrderStatus", updated_at = now()
+          ${gated.from} WHERE orders.id = ${order.id}::uuid)`,
+        auditCte(ctx, gated, {
           action: 'fill.record',
           entityType: 'Fill',
           entityId: fill.id,
-          portfolioId: portfolio.id,
+          portfolioId: order.portfolioId,
           after: {
             fill,
             transactionId: booked.transactionId,
@@ -262,18 +352,10 @@ export class TradingService {
             lotsChanged: booked.lotsChanged,
             realizedGains: booked.realizedGains,
           },
-        });
-        afterCommit(() => this.bus.publish({ type: 'order.updated', portfolioId: portfolio.id, orderId: order.id, status }));
-        return fill;
-      });
-    } catch (err) {
-      // Fills are unique on externalId across orders: a race past the lookup replays the winner.
-      if (isUniqueViolation(err)) {
-        const existing = await this.db.fill.findUnique({ where: { externalId } });
-        if (existing) return this.replay(existing, input, quantity, price, fee);
-      }
-      throw err;
-    }
+        }),
+      ],
+    };
+    return { booking, options, fill, status };
   }
 
   /**
@@ -285,6 +367,9 @@ export class TradingService {
   private async lockOrderPortfolio(tx: Tx, ctx: ServiceContext, id: string): Promise<Portfolio> {
     const notFound = () => new DomainError('NOT_FOUND', `order ${id} not found`);
     if (!isUuid(id)) throw notFound();
+    const locked = await lockWritablePortfolio(tx, ctx, Prisma.sql`SELECT portfolio_id FROM orders WHERE id = ${id}::uuid`);
+    if (locked) return locked;
+    // Refused or missing: the slow path says which, as every other writer does.
     const found = await tx.$queryRaw<{ portfolioId: string }[]>`SELECT portfolio_id AS "portfolioId" FROM orders WHERE id = ${id}::uuid`;
     if (!found[0]) throw notFound();
     try {
@@ -296,12 +381,12 @@ export class TradingService {
     }
   }
 
-  private replay(existing: Fill, input: FillInput, quantity: D, price: D, fee: D): Fill {
+  private replay(existing: Fill, input: CheckedFill): Fill {
     const differences: string[] = [];
     if (existing.orderId !== input.orderId) differences.push('orderId');
-    if (!same(existing.quantity, quantity)) differences.push('quantity');
-    if (!same(existing.price, price)) differences.push('price');
-    if (!same(existing.fee, fee)) differences.push('fee');
+    if (!same(existing.quantity, input.quantity)) differences.push('quantity');
+    if (!same(existing.price, input.price)) differences.push('price');
+    if (!same(existing.fee, input.fee)) differences.push('fee');
     if (existing.executedAt.getTime() !== input.executedAt.getTime()) differences.push('executedAt');
     if (differences.length) {
       throw new DomainError('CONFLICT', `fill externalId "${existing.externalId}" was already recorded with a different ${differences.join(', ')}`);

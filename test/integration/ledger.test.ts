@@ -1,3 +1,6 @@
+import { Prisma } from '../../src/generated/prisma/client';
+import { D } from '../../src/domain/decimal';
+import { auditCte } from '../../src/services/audit';
 import { describeEachEngine } from '../support/db';
 import { codeOf, createUserWithKey, gql, startTestServer, type TestServer } from '../support/server';
 import { cash, createPortfolio, ensureSecurities, footprint, gains, lots, record, recordOk } from '../support/ledger';
@@ -257,5 +260,44 @@ describeEachEngine('ledger', (db) => {
       const actions = (await db().prisma.auditLog.findMany({ where: { portfolioId: id }, orderBy: { id: 'asc' } })).map((a) => a.action);
       expect(actions).toEqual(['portfolio.create', 'transaction.record', 'transaction.record']);
     });
+  });
+
+  // The unlocked fill path relies on this: a booking whose gate yields no row writes nothing at all.
+  test('a gated booking whose gate finds the data changed writes nothing, with its lots, gains, cash and audit entry', async () => {
+    const id = await createPortfolio(url, key, 'gated');
+    await recordOk(url, key, { portfolioId: id, type: 'BUY', date: '2024-01-02', symbol: 'ACME', quantity: '10', price: '10' });
+    await recordOk(url, key, { portfolioId: id, type: 'BUY', date: '2024-01-03', symbol: 'ACME', quantity: '10', price: '12' });
+    const { ledger } = server.app.services;
+    const prisma = db().prisma;
+    const portfolio = await prisma.portfolio.findUniqueOrThrow({ where: { id } });
+    const security = await prisma.security.findUniqueOrThrow({ where: { symbol: 'ACME' } });
+    const sell = { type: 'SELL' as const, date: '2024-02-01', security, quantity: new D(15), price: new D(20), fee: new D(1), amount: null, currency: 'USD', splitRatio: null, externalId: null, note: null };
+    const lots = await prisma.$transaction((tx) => ledger.openLots(tx, id, security.id, 'SELL'));
+    const before = await footprint(prisma, id);
+    const published: unknown[] = [];
+    const audit = (booked: { transactionId: string }, gated: { from: Prisma.Sql }) => [
+      auditCte({ actor: null, meta: { requestId: 'gated' } }, gated, { action: 'test.gated', entityType: 'Transaction', entityId: booked.transactionId, portfolioId: id }),
+    ];
+    const refused = await ledger.book(prisma, portfolio, sell, (fn) => published.push(fn), {
+      lots,
+      alsoWrite: audit,
+      gate: Prisma.sql`gate AS (SELECT id AS gate_portfolio FROM portfolios WHERE id = ${id}::uuid AND xmin::text = '0' FOR UPDATE)`,
+    });
+    expect(refused).toMatchObject({ written: false, lotsChanged: 2, realizedGains: 2 });
+    expect(published).toEqual([]);
+    expect(await footprint(prisma, id)).toEqual(before);
+    // The same booking with a gate that finds the portfolio unchanged writes all of it.
+    const version = (await prisma.$queryRaw<{ version: string }[]>`SELECT xmin::text AS version FROM portfolios WHERE id = ${id}::uuid`)[0]!.version;
+    const booked = await ledger.book(prisma, portfolio, sell, (fn) => published.push(fn), {
+      lots,
+      alsoWrite: audit,
+      gate: Prisma.sql`gate AS (SELECT id AS gate_portfolio FROM portfolios WHERE id = ${id}::uuid AND xmin::text = ${version} FOR UPDATE)`,
+    });
+    expect(booked.written).toBe(true);
+    expect(published).toHaveLength(1);
+    const after = await footprint(prisma, id);
+    expect([after.transactions, after.realized, after.audit]).toEqual([before.transactions + 1, 2, before.audit + 1]);
+    expect(after.lots.map((l: { qtyOpen: string }) => l.qtyOpen).sort()).toEqual(['0', '5']);
+    expect(after.balances).toEqual({ USD: String(-100 - 120 + 15 * 20 - 1) });
   });
 });
