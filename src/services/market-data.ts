@@ -37,7 +37,10 @@ export interface IngestResult {
 }
 
 // Bars a day ahead are allowed (markets east of UTC); further ahead is a typo.
-const MAX_FUTURE_MS = 36 * 3600 * 1000;
+export const MAX_FUTURE_MS = 36 * 3600 * 1000;
+/** What the NUMERIC(30, 10) price and NUMERIC(30, 4) volume columns hold without rounding. */
+export const PRICE_DIGITS = { integer: 20, scale: 10 };
+export const VOLUME_DIGITS = { integer: 26, scale: 4 };
 const CHUNK = 5000;
 /** One request's bound: larger loads go through `npm run import:prices` / `import:fx`. */
 export const MAX_INGEST_ROWS = 100_000;
@@ -148,8 +151,8 @@ export function validatePriceRows(
         : when.ts.getTime() > now + MAX_FUTURE_MS
           ? `${row.date ?? row.at?.toISOString()} is in the future`
           : (barProblem(row) ??
-            [row.open, row.high, row.low, row.close].map((v, k) => (v ? scaleProblem(['open', 'high', 'low', 'close'][k]!, v, 10) : null)).find(Boolean) ??
-            (row.volume ? scaleProblem('volume', row.volume, 4, 26) : null));
+            [row.open, row.high, row.low, row.close].map((v, k) => (v ? scaleProblem(['open', 'high', 'low', 'close'][k]!, v, PRICE_DIGITS.scale, PRICE_DIGITS.integer) : null)).find(Boolean) ??
+            (row.volume ? scaleProblem('volume', row.volume, VOLUME_DIGITS.scale, VOLUME_DIGITS.integer) : null));
     if (problem || !securityId || typeof when === 'string') errors.push({ index: i + indexOffset, message: problem ?? 'invalid row' });
     else valid.push({ securityId, symbol, ...when, row });
   });
@@ -183,7 +186,7 @@ export function validateFxRows(rows: readonly FxRowInput[], now = Date.now(), in
 }
 
 /** A row given twice in one batch: the later one wins (one upsert may not touch a row twice). */
-function lastWins<T>(rows: T[], key: (r: T) => string): T[] {
+export function lastWins<T>(rows: T[], key: (r: T) => string): T[] {
   const seen = new Map<string, number>();
   rows.forEach((r, i) => seen.set(key(r), i));
   return seen.size === rows.length ? rows : rows.filter((r, i) => seen.get(key(r)) === i);

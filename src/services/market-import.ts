@@ -1,15 +1,15 @@
-import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { D } from '../domain/decimal';
-import { assertIsoDate } from '../domain/dates';
 import type { Db } from './db';
+import { cellsProblem, csvBatches, dateCell, decimalCell, record, type CsvBatch } from './csv-file';
+import { PriceRowChecker, validPriceRow, type StagedBar } from './price-file';
 import { writeAudit } from './audit';
 import {
+  lastWins,
   latestPerSecurity,
   markNavStaleForBars,
   markNavStaleForFx,
@@ -17,17 +17,15 @@ import {
   upsertBars,
   upsertFxRates,
   validateFxRows,
-  validatePriceRows,
   type FxRowInput,
   type IngestResult,
-  type PriceRowInput,
   type ValidFxRow,
-  type ValidPriceRow,
 } from './market-data';
 
 /*
  * Bulk import of price bars and FX rates from CSV files of any size: the file is streamed
- * line by line, validated in batches with the same rules as the mutations, and written in
+ * (csv-file.ts), validated in batches with the same rules as the mutations (price rows
+ * through price-file.ts's cheaper path for the usual shape of a row), and written in
  * one transaction per batch (idempotent upserts, so a re-run after an interruption is
  * safe). On PostgreSQL each batch is sent with COPY FROM STDIN into a temporary staging
  * table, then upserted with one INSERT … SELECT … ON CONFLICT; on PGlite, with unnest
@@ -36,7 +34,6 @@ import {
  * CSV: a header line naming the columns, in any order.
  *   prices: symbol, date (YYYY-MM-DD) or at (ISO-8601 instant), open, high, low, close, volume
  *   fx:     base, quote, date, rate
- * Cells are plain (no embedded commas); surrounding double quotes are removed.
  */
 
 export interface ImportProgress {
@@ -64,102 +61,16 @@ export interface ImportResult extends IngestResult {
   elapsedMs: number;
 }
 
-function splitLine(line: string): string[] {
-  return line.split(',').map((c) => {
-    const t = c.trim();
-    return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
-  });
-}
-
-function decimalCell(value: string | undefined, name: string, required: boolean): D | null {
-  if (value === undefined || value === '') {
-    if (required) throw new Error(`${name} is required`);
-    return null;
-  }
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(value)) {
-    // NaN, Infinity, exponents, words: the row is reported as the mutation reports NaN.
-    const d = /^[+-]?(nan|infinity|inf)$/i.test(value) ? new D(NaN) : null;
-    if (d) return d;
-    throw new Error(`${name} "${value.slice(0, 40)}" is not a decimal number`);
-  }
-  return new D(value);
-}
-
-function dateCell(value: string | undefined, name: string): string | null {
-  if (!value) return null;
-  try {
-    assertIsoDate(value, name);
-  } catch {
-    throw new Error(`${name} "${value.slice(0, 40)}" is not a date YYYY-MM-DD`);
-  }
-  return value;
-}
-
-type Parsed<T> = { row: T; line: number } | { error: string; line: number };
-
-async function* csvBatches<T>(
-  path: string,
-  parse: (cells: Record<string, string | undefined>) => T,
-  required: string[],
-  batchSize: number,
-  bytes: { read: number },
-): AsyncGenerator<Parsed<T>[]> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  stream.on('data', (chunk) => (bytes.read += Buffer.byteLength(chunk as string)));
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let header: string[] | null = null;
-  let lineNo = 0;
-  let batch: Parsed<T>[] = [];
-  for await (const raw of lines) {
-    lineNo++;
-    if (!raw.trim()) continue;
-    const cells = splitLine(raw);
-    if (!header) {
-      header = cells.map((c) => c.toLowerCase());
-      const missing = required.filter((r) => !header!.includes(r));
-      if (missing.length) throw new Error(`${path}: the header lacks ${missing.join(', ')} (found ${header.join(', ')})`);
-      continue;
-    }
-    const record: Record<string, string | undefined> = {};
-    header.forEach((h, i) => (record[h] = cells[i]));
-    try {
-      if (cells.length !== header.length) throw new Error(`${cells.length} cells, the header has ${header.length}`);
-      batch.push({ row: parse(record), line: lineNo });
-    } catch (err) {
-      batch.push({ error: (err as Error).message, line: lineNo });
-    }
-    if (batch.length >= batchSize) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length) yield batch;
-}
-
-function parsePrice(c: Record<string, string | undefined>): PriceRowInput {
-  if (!c.symbol) throw new Error('symbol is required');
-  const at = c.at ? new Date(c.at) : null;
-  if (at && Number.isNaN(at.getTime())) throw new Error(`at "${c.at!.slice(0, 40)}" is not an instant`);
-  return {
-    symbol: c.symbol,
-    date: dateCell(c.date, 'date'),
-    at,
-    open: decimalCell(c.open, 'open', false),
-    high: decimalCell(c.high, 'high', false),
-    low: decimalCell(c.low, 'low', false),
-    close: decimalCell(c.close, 'close', true)!,
-    volume: decimalCell(c.volume, 'volume', false),
-  };
-}
-
 function parseFx(c: Record<string, string | undefined>): FxRowInput {
   const date = dateCell(c.date, 'date');
   if (!date) throw new Error('date is required');
   return { base: c.base ?? '', quote: c.quote ?? '', date, rate: decimalCell(c.rate, 'rate', true)! };
 }
 
+type Prepared = { errors: IngestResult['errors']; accepted: number; write: ((pg: Client | null) => Promise<void>) | null };
+
 /** COPY text format: tab-separated, \N for null; our cells hold no tabs, newlines or backslashes. */
-const cell = (v: { toFixed(): string } | string | null | undefined) => (v == null ? '\\N' : typeof v === 'string' ? v : v.toFixed());
+const cell = (v: string | null) => v ?? '\\N';
 
 export class MarketImporter {
   constructor(
@@ -170,26 +81,43 @@ export class MarketImporter {
   async importPrices(path: string): Promise<ImportResult> {
     const securities = await this.db.security.findMany({ select: { id: true, symbol: true } });
     const idBySymbol = new Map(securities.map((s) => [s.symbol, s.id]));
-    return this.run(path, 'prices', parsePrice, ['symbol', 'close'], async (rows, index, now) => {
-      const { valid, errors } = validatePriceRows(rows, idBySymbol, now);
-      return { errors: errors.map((e) => ({ index: index[e.index]!, message: e.message })), write: valid.length ? (pg) => this.writeBars(pg, valid) : null, count: valid.length };
+    let checker: PriceRowChecker | null = null;
+    return this.run(path, 'prices', ['symbol', 'close'], (batch, now) => {
+      checker ??= new PriceRowChecker(batch.header, idBySymbol);
+      const errors: IngestResult['errors'] = [];
+      const bars: StagedBar[] = [];
+      for (let i = 0; i < batch.rows.length; i++) {
+        const r = checker.check(batch.rows[i]!, now);
+        if (typeof r === 'string') errors.push({ index: batch.lines[i]!, message: r });
+        else bars.push(r);
+      }
+      const unique = lastWins(bars, (b) => `${b.securityId}/${b.timeframe}/${b.ms}`);
+      return { errors, accepted: bars.length, write: unique.length ? (pg) => this.writeBars(pg, unique) : null };
     });
   }
 
   async importFx(path: string): Promise<ImportResult> {
-    return this.run(path, 'fx', parseFx, ['base', 'quote', 'date', 'rate'], async (rows, index, now) => {
-      const { valid, errors } = validateFxRows(rows, now);
-      return { errors: errors.map((e) => ({ index: index[e.index]!, message: e.message })), write: valid.length ? (pg) => this.writeFx(pg, valid) : null, count: valid.length };
+    return this.run(path, 'fx', ['base', 'quote', 'date', 'rate'], (batch, now) => {
+      const errors: IngestResult['errors'] = [];
+      const rows: FxRowInput[] = [];
+      const lines: number[] = [];
+      batch.rows.forEach((cells, i) => {
+        try {
+          const problem = cellsProblem(batch.header, cells);
+          if (problem) throw new Error(problem);
+          rows.push(parseFx(record(batch.header, cells)));
+          lines.push(batch.lines[i]!);
+        } catch (err) {
+          errors.push({ index: batch.lines[i]!, message: (err as Error).message });
+        }
+      });
+      const { valid, errors: bad } = validateFxRows(rows, now);
+      for (const e of bad) errors.push({ index: lines[e.index]!, message: e.message });
+      return { errors, accepted: rows.length - bad.length, write: valid.length ? (pg) => this.writeFx(pg, valid) : null };
     });
   }
 
-  private async run<T>(
-    path: string,
-    kind: 'prices' | 'fx',
-    parse: (c: Record<string, string | undefined>) => T,
-    required: string[],
-    prepare: (rows: T[], lines: number[], now: number) => Promise<{ errors: IngestResult['errors']; write: ((pg: Client | null) => Promise<void>) | null; count: number }>,
-  ): Promise<ImportResult> {
+  private async run(path: string, kind: 'prices' | 'fx', required: string[], prepare: (batch: CsvBatch, now: number) => Prepared): Promise<ImportResult> {
     const started = Date.now();
     const totalBytes = statSync(path).size;
     const bytes = { read: 0 };
@@ -211,26 +139,15 @@ export class MarketImporter {
     // own process, so the two overlap on two cores. Writes stay in file order.
     let writing: Promise<void> = Promise.resolve();
     try {
-      for await (const batch of csvBatches(path, parse, required, this.options.batchSize ?? 50_000, bytes)) {
-        const good: T[] = [];
-        const lines: number[] = [];
-        for (const p of batch) {
-          if ('error' in p) {
-            rejected++;
-            if (errors.length < maxErrors) errors.push({ index: p.line, message: p.error });
-          } else {
-            good.push(p.row);
-            lines.push(p.line);
-          }
-        }
-        const { errors: bad, write, count } = await prepare(good, lines, Date.now());
+      for await (const batch of csvBatches(path, required, this.options.batchSize ?? 50_000, bytes)) {
+        const { errors: bad, accepted: good, write } = prepare(batch, Date.now());
         for (const e of bad) if (errors.length < maxErrors) errors.push(e);
         rejected += bad.length;
         // Rows repeated inside a batch collapse to the last one: count what the file gave.
-        accepted += good.length - bad.length;
+        accepted += good;
         await writing;
-        if (write && count) writing = write(pg);
-        rows += batch.length;
+        if (write) writing = write(pg);
+        rows += batch.rows.length;
         this.options.onProgress?.({ rows, accepted, rejected, bytes: Math.min(bytes.read, totalBytes), totalBytes, elapsedMs: Date.now() - started });
       }
       await writing;
@@ -251,8 +168,9 @@ export class MarketImporter {
     return { rows, accepted, rejected, errors, elapsedMs: Date.now() - started };
   }
 
-  private async writeBars(pg: Client | null, valid: ValidPriceRow[]): Promise<void> {
+  private async writeBars(pg: Client | null, bars: StagedBar[]): Promise<void> {
     if (!pg) {
+      const valid = bars.map(validPriceRow);
       await this.db.$transaction(
         async (tx) => {
           for (let i = 0; i < valid.length; i += 5000) await upsertBars(tx, valid.slice(i, i + 5000));
@@ -267,10 +185,9 @@ export class MarketImporter {
     try {
       const lines = function* () {
         let buf = '';
-        for (let i = 0; i < valid.length; i++) {
-          const v = valid[i]!;
-          const r = v.row;
-          buf += `${v.securityId}\t${v.timeframe}\t${v.ts.toISOString()}\t${cell(r.open)}\t${cell(r.high)}\t${cell(r.low)}\t${r.close.toFixed()}\t${cell(r.volume)}\n`;
+        for (let i = 0; i < bars.length; i++) {
+          const b = bars[i]!;
+          buf += `${b.securityId}\t${b.timeframe}\t${b.ts}\t${cell(b.open)}\t${cell(b.high)}\t${cell(b.low)}\t${b.close}\t${cell(b.volume)}\n`;
           if (buf.length > 1 << 16) {
             yield buf;
             buf = '';

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { MarketImporter } from '../../src/services/market-import';
+import { cellsProblem, record } from '../../src/services/csv-file';
+import { parsePrice } from '../../src/services/price-file';
+import { validatePriceRows } from '../../src/services/market-data';
 import { describeEachEngine } from '../support/db';
+import { D } from '../../src/domain/decimal';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'fg-import-'));
@@ -51,6 +55,90 @@ describeEachEngine('market data file import', (db, engine) => {
     expect(again.accepted).toBe(6000);
     expect(await db().prisma.priceBar.count()).toBe(6000);
     expect(await db().prisma.auditLog.count({ where: { action: 'prices.import' } })).toBe(2);
+  });
+
+  test('odd cells, line endings and a \\r\\n split across read chunks: every row gets the verdict and the value of decimal.js + validatePriceRows', async () => {
+    await db().prisma.security.createMany({ data: [{ symbol: 'IMP3', name: 'Three', currency: 'USD' }, { symbol: 'IMP4', name: 'Four', currency: 'USD' }] });
+    const header = 'symbol,date,open,high,low,close,volume';
+    // [line, the terminator after it]
+    const lines: [string, string][] = [[header, '\r\n']];
+    // Filler of fixed-length lines, the first padded so that one \r ends the first 1 MiB read and its \n begins the next.
+    const filler = (j: number, pad = '') => `IMP4,${new Date(Date.UTC(1900, 0, 1) + j * 86_400_000).toISOString().slice(0, 10)},,,,20.25${pad},`;
+    const lineBytes = filler(0).length + 2;
+    const pad = '0'.repeat(((2 ** 20 - 1 - (header.length + 2) - (lineBytes - 2)) % lineBytes + lineBytes) % lineBytes);
+    const fillerRows = Math.ceil(2 ** 20 / lineBytes) + 10;
+    for (let j = 0; j < fillerRows; j++) lines.push([filler(j, j === 0 ? pad : ''), '\r\n']);
+    const odd = [
+      'IMP3,2001-01-01,10,11,9,10.5,100',
+      'IMP3,2001-01-02,+10,11.,9.0000,10.50000000000000,0100',
+      'IMP3,2001-01-03,.5,.6,.4,.5,.0',
+      'IMP3,2001-01-04,0,1,0,1,1',
+      'IMP3,2001-01-05,1,1,1,1.00000000001,1',
+      'IMP3,2001-01-06,,,,123456789012345678901,',
+      'IMP3,2001-01-07,,,,1.12345678901,',
+      'IMP3,2001-01-08,,,,5,1.12345',
+      'IMP3,2001-01-09,,,,5,-0',
+      ' imp3 , 2001-01-10 , 1 , 2 , 0.5 , 1.5 , 7',
+      '"IMP3","2001-01-11","1","2","0.5","1.5","7"',
+      'IMP3,2001-01-12,1,2,0.5,1.5',
+      'IMP3,2001-02-30,1,2,0.5,1.5,1',
+      'IMP3,2001-01-13,2,1.5,1,1.2,1',
+      'IMP3,2001-01-14,1,2,1.5,1.2,1',
+      'IMP3,2001-01-15,Infinity,,,1,',
+      'IMP3,2001-01-16,1e3,,,1,',
+      ',2001-01-17,1,1,1,1,1',
+      'IMP3,,1,1,1,1,1',
+      'IMP3,2999-01-01,1,1,1,1,1',
+      'IMP3,2001-01-01,10,12,9,11,100',
+      'IMP3,2001-01-18,10,10,10,10,0',
+      'IMP3,2001-01-19,9.99,10,9.99,10,',
+      'IMP3,2001-01-20,10.01,10,9,10,',
+      'IMP3,2001-01-21,00000000000000000000001,,,1,',
+      'IMP3,2001-01-22,99999999999999999999,,,99999999999999999999.9999999999,',
+      'IMP3,2001-01-23,,,,,1',
+      'NOPE,2001-01-24,1,1,1,1,1',
+    ];
+    odd.forEach((l, i) => {
+      lines.push([l, ['\n', '\r\n', '\r'][i % 3]!]);
+      // (\r\n, not \n: after a lone \r, a \n would make one \r\n of the two.)
+      if (i % 7 === 0) lines.push(['', '\r\n']);
+    });
+    const file = path.join(dir, `odd-${engine}.csv`);
+    writeFileSync(file, lines.map(([l, t]) => l + t).join(''));
+
+    // The verdicts of decimal.js and validatePriceRows, row by row, as the importer gave them before its text checks.
+    const cols = header.split(',');
+    const expectedErrors: [number, string][] = [];
+    const expectedBars = new Map<string, (string | null)[]>();
+    lines.forEach(([l], i) => {
+      if (i === 0 || !l.trim()) return;
+      const cells = l.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+      try {
+        const problem = cellsProblem(cols, cells);
+        if (problem) throw new Error(problem);
+        const { valid, errors } = validatePriceRows([parsePrice(record(cols, cells))], new Map([['IMP3', 'a'], ['IMP4', 'b']]));
+        if (errors.length) expectedErrors.push([i + 1, errors[0]!.message]);
+        else {
+          const r = valid[0]!.row;
+          expectedBars.set(`${valid[0]!.symbol} ${valid[0]!.ts.toISOString().slice(0, 10)}`, [r.open, r.high, r.low, r.close, r.volume].map((v) => v?.toFixed() ?? null));
+        }
+      } catch (err) {
+        expectedErrors.push([i + 1, (err as Error).message]);
+      }
+    });
+    expect(expectedErrors.length).toBeGreaterThan(15);
+
+    const r = await new MarketImporter(db().prisma, { pgUrl: db().url }).importPrices(file);
+    expect(r.errors.map((e) => [e.index, e.message])).toEqual(expectedErrors);
+    expect(r.rows).toBe(lines.filter(([l], i) => i > 0 && l.trim()).length);
+    type Row = { k: string; open: string | null; high: string | null; low: string | null; close: string; volume: string | null };
+    const stored = await db().prisma.$queryRaw<Row[]>`
+      SELECT s.symbol || ' ' || to_char(b.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS k, b.open::text AS open, b.high::text AS high, b.low::text AS low, b.close::text AS close, b.volume::text AS volume
+      FROM price_bars b JOIN securities s ON s.id = b.security_id WHERE s.symbol IN ('IMP3', 'IMP4')`;
+    expect(stored.length).toBe(expectedBars.size);
+    const norm = (x: string | null) => (x === null ? null : new D(x).toFixed());
+    expect(new Map(stored.map((b) => [b.k, [b.open, b.high, b.low, b.close, b.volume].map(norm)]))).toEqual(expectedBars);
+    expect(expectedBars.get('IMP3 2001-01-01')).toEqual(['10', '12', '9', '11', '100']);
   });
 
   test('FX file: zero rate, same currency and bad cells are reported', async () => {
