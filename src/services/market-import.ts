@@ -26,10 +26,10 @@ import {
  * Bulk import of price bars and FX rates from CSV files of any size: the file is streamed
  * (csv-file.ts), validated in batches with the same rules as the mutations (price rows
  * through price-file.ts's cheaper path for the usual shape of a row), and written in
- * one transaction per batch (idempotent upserts, so a re-run after an interruption is
- * safe). On PostgreSQL each batch is sent with COPY FROM STDIN into a temporary staging
- * table, then upserted with one INSERT … SELECT … ON CONFLICT; on PGlite, with unnest
- * batches through Prisma.
+ * one transaction per batch and connection (idempotent upserts, so a re-run after an
+ * interruption is safe). On PostgreSQL each batch is sent with COPY FROM STDIN into a
+ * temporary staging table, then upserted with one INSERT … SELECT … ON CONFLICT; on
+ * PGlite, with unnest batches through Prisma.
  *
  * CSV: a header line naming the columns, in any order.
  *   prices: symbol, date (YYYY-MM-DD) or at (ISO-8601 instant), open, high, low, close, volume
@@ -48,6 +48,8 @@ export interface ImportProgress {
 export interface ImportOptions {
   /** PostgreSQL connection string: enables COPY. Without it, batches go through Prisma. */
   pgUrl?: string;
+  /** Connections writing price bars side by side on PostgreSQL (each security always on the same one). */
+  connections?: number;
   batchSize?: number;
   /** Called after every batch. */
   onProgress?: (p: ImportProgress) => void;
@@ -67,7 +69,12 @@ function parseFx(c: Record<string, string | undefined>): FxRowInput {
   return { base: c.base ?? '', quote: c.quote ?? '', date, rate: decimalCell(c.rate, 'rate', true)! };
 }
 
-type Prepared = { errors: IngestResult['errors']; accepted: number; write: ((pg: Client | null) => Promise<void>) | null };
+type Write = (pg: Client | null) => Promise<void>;
+/** A batch's verdicts, and its writes: writes[i] runs on connection i. */
+type Prepared = { errors: IngestResult['errors']; accepted: number; writes: (Write | null)[] };
+
+/** The advisory lock key (arbitrary, fixed) under which an import marks stored NAVs stale. */
+const NAV_STALE_LOCK = 4_205_117_301;
 
 /** COPY text format: tab-separated, \N for null; our cells hold no tabs, newlines or backslashes. */
 const cell = (v: string | null) => v ?? '\\N';
@@ -82,7 +89,11 @@ export class MarketImporter {
     const securities = await this.db.security.findMany({ select: { id: true, symbol: true } });
     const idBySymbol = new Map(securities.map((s) => [s.symbol, s.id]));
     let checker: PriceRowChecker | null = null;
-    return this.run(path, 'prices', ['symbol', 'close'], (batch, now) => {
+    // Each security's bars always go through the same connection: two connections never
+    // upsert the same bars or quotes rows, so they never wait for (or deadlock on) each other.
+    const laneOf = new Map<string, number>();
+    const connections = this.options.pgUrl ? (this.options.connections ?? 2) : 1;
+    return this.run(path, 'prices', ['symbol', 'close'], connections, (batch, now) => {
       checker ??= new PriceRowChecker(batch.header, idBySymbol);
       const errors: IngestResult['errors'] = [];
       const bars: StagedBar[] = [];
@@ -91,13 +102,18 @@ export class MarketImporter {
         if (typeof r === 'string') errors.push({ index: batch.lines[i]!, message: r });
         else bars.push(r);
       }
-      const unique = lastWins(bars, (b) => `${b.securityId}/${b.timeframe}/${b.ms}`);
-      return { errors, accepted: bars.length, write: unique.length ? (pg) => this.writeBars(pg, unique) : null };
+      const lanes: StagedBar[][] = Array.from({ length: connections }, () => []);
+      for (const b of lastWins(bars, (b) => `${b.securityId}/${b.timeframe}/${b.ms}`)) {
+        let lane = laneOf.get(b.securityId);
+        if (lane === undefined) laneOf.set(b.securityId, (lane = laneOf.size % connections));
+        lanes[lane]!.push(b);
+      }
+      return { errors, accepted: bars.length, writes: lanes.map((part) => (part.length ? (pg: Client | null) => this.writeBars(pg, part) : null)) };
     });
   }
 
   async importFx(path: string): Promise<ImportResult> {
-    return this.run(path, 'fx', ['base', 'quote', 'date', 'rate'], (batch, now) => {
+    return this.run(path, 'fx', ['base', 'quote', 'date', 'rate'], 1, (batch, now) => {
       const errors: IngestResult['errors'] = [];
       const rows: FxRowInput[] = [];
       const lines: number[] = [];
@@ -113,11 +129,11 @@ export class MarketImporter {
       });
       const { valid, errors: bad } = validateFxRows(rows, now);
       for (const e of bad) errors.push({ index: lines[e.index]!, message: e.message });
-      return { errors, accepted: rows.length - bad.length, write: valid.length ? (pg) => this.writeFx(pg, valid) : null };
+      return { errors, accepted: rows.length - bad.length, writes: [valid.length ? (pg) => this.writeFx(pg, valid) : null] };
     });
   }
 
-  private async run(path: string, kind: 'prices' | 'fx', required: string[], prepare: (batch: CsvBatch, now: number) => Prepared): Promise<ImportResult> {
+  private async run(path: string, kind: 'prices' | 'fx', required: string[], connections: number, prepare: (batch: CsvBatch, now: number) => Prepared): Promise<ImportResult> {
     const started = Date.now();
     const totalBytes = statSync(path).size;
     const bytes = { read: 0 };
@@ -126,43 +142,47 @@ export class MarketImporter {
     let rows = 0;
     let accepted = 0;
     let rejected = 0;
-    const pg = this.options.pgUrl ? new Client({ connectionString: this.options.pgUrl }) : null;
-    if (pg) {
-      await pg.connect();
-      await pg.query(
-        kind === 'prices'
-          ? `CREATE TEMP TABLE import_stage (security_id uuid, timeframe text, ts timestamptz, open numeric, high numeric, low numeric, close numeric, volume numeric)`
-          : `CREATE TEMP TABLE import_stage (base text, quote text, date date, rate numeric)`,
-      );
-    }
-    // A batch is written while the next one is parsed and checked: PostgreSQL works in its
-    // own process, so the two overlap on two cores. Writes stay in file order.
-    let writing: Promise<void> = Promise.resolve();
+    const url = this.options.pgUrl;
+    const pgs = url ? Array.from({ length: connections }, () => new Client({ connectionString: url })) : [null];
+    // A batch is written while the next one is parsed and checked, on one connection or
+    // several: PostgreSQL works in processes of its own, so the work spreads over the cores.
+    let writing: Promise<void>[] = [];
     try {
+      for (const pg of pgs) {
+        if (!pg) continue;
+        await pg.connect();
+        await pg.query(
+          kind === 'prices'
+            ? `CREATE TEMP TABLE import_stage (security_id uuid, timeframe text, ts timestamptz, open numeric, high numeric, low numeric, close numeric, volume numeric)`
+            : `CREATE TEMP TABLE import_stage (base text, quote text, date date, rate numeric)`,
+        );
+      }
       for await (const batch of csvBatches(path, required, this.options.batchSize ?? 50_000, bytes)) {
-        const { errors: bad, accepted: good, write } = prepare(batch, Date.now());
+        const { errors: bad, accepted: good, writes } = prepare(batch, Date.now());
         for (const e of bad) if (errors.length < maxErrors) errors.push(e);
         rejected += bad.length;
         // Rows repeated inside a batch collapse to the last one: count what the file gave.
         accepted += good;
-        await writing;
-        if (write) writing = write(pg);
+        await Promise.all(writing);
+        writing = pgs.map((pg, i) => writes[i]?.(pg) ?? Promise.resolve());
+        // Awaited before the next batch; until then, a failure must not count as unhandled.
+        for (const w of writing) w.catch(() => undefined);
         rows += batch.rows.length;
         this.options.onProgress?.({ rows, accepted, rejected, bytes: Math.min(bytes.read, totalBytes), totalBytes, elapsedMs: Date.now() - started });
       }
-      await writing;
+      await Promise.all(writing);
       await this.db.$transaction(async (tx) =>
         writeAudit(tx, { actor: null, meta: { requestId: `import-${randomUUID()}` } }, {
           action: `${kind}.import`,
           entityType: kind === 'prices' ? 'PriceFile' : 'FxFile',
           entityId: path.slice(-200),
-          after: { rows, accepted, rejected, engine: pg ? 'copy' : 'unnest' },
+          after: { rows, accepted, rejected, engine: url ? 'copy' : 'unnest' },
         }),
       );
     } finally {
-      // A failed batch must not leave its write running against a closed connection.
-      await writing.catch(() => undefined);
-      await pg?.end();
+      // A failed batch must not leave its writes running against closed connections.
+      await Promise.allSettled(writing);
+      await Promise.all(pgs.map((pg) => pg?.end()));
     }
     errors.sort((a, b) => a.index - b.index);
     return { rows, accepted, rejected, errors, elapsedMs: Date.now() - started };
@@ -207,6 +227,9 @@ export class MarketImporter {
         ON CONFLICT (security_id) DO UPDATE SET price = EXCLUDED.price, ts = EXCLUDED.ts, updated_at = now()
         WHERE quotes.ts <= EXCLUDED.ts`);
       // Late daily bars make stored NAVs stale (as markNavStaleForBars does for the mutation).
+      // The connections writing side by side take their turn here, so that two of them never
+      // lock the same portfolios in opposite orders.
+      await pg.query(`SELECT pg_advisory_xact_lock(${NAV_STALE_LOCK})`);
       await pg.query(`
         UPDATE portfolios p SET nav_stale_from = LEAST(COALESCE(p.nav_stale_from, s.d), s.d)
         FROM (

@@ -141,6 +141,21 @@ describeEachEngine('market data file import', (db, engine) => {
     expect(expectedBars.get('IMP3 2001-01-01')).toEqual(['10', '12', '9', '11', '100']);
   });
 
+  test('a bar given again in a later batch wins, with batches written over several connections', async () => {
+    const lines = ['symbol,date,close', 'IMP1,1990-01-01,1', 'IMP2,1990-01-01,2'];
+    for (let i = 1; i < 2500; i++) lines.push(`IMP${1 + (i % 2)},${new Date(Date.UTC(1990, 0, 1) + i * 86_400_000).toISOString().slice(0, 10)},3`);
+    lines.push('IMP1,1990-01-01,1.5', 'IMP2,1990-01-01,2.5');
+    const file = path.join(dir, `again-${engine}.csv`);
+    writeFileSync(file, lines.join('\n'));
+    const r = await new MarketImporter(db().prisma, { pgUrl: db().url, batchSize: 1000, connections: 3 }).importPrices(file);
+    expect(r).toMatchObject({ rows: 2503, accepted: 2503, rejected: 0 });
+    const first = await db().prisma.priceBar.findMany({ where: { ts: new Date('1990-01-01T00:00:00Z'), security: { symbol: { in: ['IMP1', 'IMP2'] } } }, include: { security: true }, orderBy: { close: 'asc' } });
+    expect(first.map((b) => [b.security.symbol, b.close.toFixed()])).toEqual([
+      ['IMP1', '1.5'],
+      ['IMP2', '2.5'],
+    ]);
+  });
+
   test('FX file: zero rate, same currency and bad cells are reported', async () => {
     const file = path.join(dir, `fx-${engine}.csv`);
     writeFileSync(file, ['date,base,quote,rate', '2024-01-02,EUR,USD,1.1', '2024-01-02,EUR,USD,0', '2024-01-02,USD,USD,1', '2024-01-02,USD,JPY,abc', '2024-01-03,USD,JPY,141.5'].join('\n'));
