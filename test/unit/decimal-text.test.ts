@@ -1,4 +1,4 @@
-import { D } from '../../src/domain/decimal';
+import { D, keepText, textOf } from '../../src/domain/decimal';
 import { canonicalDecimal, compareCanonical } from '../../src/domain/decimal-text';
 
 /* The importer's text checks must agree with decimal.js on every value they accept. */
@@ -56,5 +56,16 @@ describe('compareCanonical', () => {
     ['100', '100', 0],
   ])('%s vs %s → %i', (a, b, expected) => {
     expect(compareCanonical(a, b)).toBe(expected);
+  });
+});
+
+describe('textOf', () => {
+  test("gives toFixed()'s text, kept or not", () => {
+    const kept = new D('12.3400000000').div(3);
+    const other = new D('-0.000000000001');
+    keepText(kept);
+    expect(textOf(kept)).toBe(kept.toFixed());
+    expect(textOf(other)).toBe('-0.000000000001');
+    expect(textOf(new D('1e25'))).toBe('10000000000000000000000000');
   });
 });
