@@ -3,6 +3,7 @@ import { barProblem, scaleProblem } from '../domain/market';
 import { D } from '../domain/decimal';
 import { FxTable, candidatePairs, type FxConversion } from '../domain/fx';
 import type { EventBus } from '../events/bus';
+import type { EventOf } from '../events/types';
 import type { Db, Tx } from './db';
 import type { ServiceContext } from './context';
 import { requireActor, requireRole } from './access';
@@ -97,13 +98,7 @@ export class MarketDataService {
         for (let i = 0; i < valid.length; i += CHUNK) await upsertFxRates(tx, valid.slice(i, i + CHUNK));
         await markNavStaleForFx(tx, valid);
         await writeAudit(tx, ctx, { action: 'fx.ingest', entityType: 'FxBatch', entityId: ctx.meta.requestId, after: { accepted: valid.length, rejected: errors.length } });
-        // One rate per pair (its newest): the event says what changed, not every row.
-        const latest = new Map<string, ValidFxRow>();
-        for (const r of valid) {
-          const k = `${r.base}/${r.quote}`;
-          if (!latest.has(k) || latest.get(k)!.date <= r.date) latest.set(k, r);
-        }
-        afterCommit(() => this.bus.publish({ type: 'fx.ingested', rates: [...latest.values()].map((r) => ({ base: r.base, quote: r.quote, date: r.date, rate: r.rate.toFixed() })) }));
+        afterCommit(() => this.bus.publish(fxIngested(valid)));
       });
     }
     // Rows repeated in the batch were accepted; only the last of them was written.
@@ -183,6 +178,16 @@ export function validateFxRows(rows: readonly FxRowInput[], now = Date.now(), in
     }
   });
   return { valid: lastWins(valid, (v) => `${v.base}/${v.quote}/${v.date}`), errors };
+}
+
+/** One rate per pair (its newest): the event says what changed, not every row. */
+export function fxIngested(rows: readonly ValidFxRow[]): EventOf<'fx.ingested'> {
+  const latest = new Map<string, ValidFxRow>();
+  for (const r of rows) {
+    const k = `${r.base}/${r.quote}`;
+    if (!latest.has(k) || latest.get(k)!.date <= r.date) latest.set(k, r);
+  }
+  return { type: 'fx.ingested', rates: [...latest.values()].map((r) => ({ base: r.base, quote: r.quote, date: r.date, rate: r.rate.toFixed() })) };
 }
 
 /** A row given twice in one batch: the later one wins (one upsert may not touch a row twice). */

@@ -5,10 +5,12 @@ import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Db } from './db';
+import type { EventBus } from '../events/bus';
 import { cellsProblem, csvBatches, dateCell, decimalCell, record, type CsvBatch } from './csv-file';
 import { PriceRowChecker, validPriceRow, type StagedBar } from './price-file';
 import { writeAudit } from './audit';
 import {
+  fxIngested,
   lastWins,
   latestPerSecurity,
   markNavStaleForBars,
@@ -55,6 +57,12 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Errors kept in the result (all are counted); the rest are dropped to bound memory. */
   maxErrors?: number;
+  /**
+   * Told prices.ingested / fx.ingested after each committed batch, as the mutations tell it:
+   * the servers' valuation caches and NAV engine hear of a file imported by another process
+   * when this is the Redis bus they share.
+   */
+  bus?: EventBus;
 }
 
 /** `errors[].index` is the line number in the file (the header is line 1). */
@@ -188,6 +196,23 @@ export class MarketImporter {
     return { rows, accepted, rejected, errors, elapsedMs: Date.now() - started };
   }
 
+  /** The newest bar per security of a committed batch, as ingestPrices publishes it. */
+  private announceBars(bars: readonly StagedBar[]): void {
+    if (!this.options.bus) return;
+    const latest = new Map<string, StagedBar>();
+    for (const b of bars) {
+      const cur = latest.get(b.securityId);
+      if (!cur || b.ms > cur.ms) latest.set(b.securityId, b);
+    }
+    this.options.bus.publish({ type: 'prices.ingested', prices: [...latest.values()].map((b) => ({ securityId: b.securityId, symbol: b.symbol, price: b.close, ts: b.ts })) });
+  }
+
+  /** The newest rate per pair of a committed batch, as ingestFxRates publishes it. */
+  private announceFx(rows: readonly ValidFxRow[]): void {
+    if (!this.options.bus) return;
+    this.options.bus.publish(fxIngested(rows));
+  }
+
   private async writeBars(pg: Client | null, bars: StagedBar[]): Promise<void> {
     if (!pg) {
       const valid = bars.map(validPriceRow);
@@ -199,6 +224,7 @@ export class MarketImporter {
         },
         { timeout: 120_000 },
       );
+      this.announceBars(bars);
       return;
     }
     await pg.query('BEGIN');
@@ -241,6 +267,7 @@ export class MarketImporter {
         WHERE p.id = s.portfolio_id AND EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= s.d)`);
       await pg.query('TRUNCATE import_stage');
       await pg.query('COMMIT');
+      this.announceBars(bars);
     } catch (err) {
       await pg.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -256,6 +283,7 @@ export class MarketImporter {
         },
         { timeout: 120_000 },
       );
+      this.announceFx(valid);
       return;
     }
     await pg.query('BEGIN');
@@ -269,6 +297,7 @@ export class MarketImporter {
         WHERE EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= s.d)`);
       await pg.query('TRUNCATE import_stage');
       await pg.query('COMMIT');
+      this.announceFx(valid);
     } catch (err) {
       await pg.query('ROLLBACK').catch(() => undefined);
       throw err;

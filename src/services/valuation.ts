@@ -36,8 +36,8 @@ export interface ValuationOptions {
   today?: () => string;
   /**
    * How long a valuation "now" may be served from memory at most (0: never cached). Events on
-   * the bus drop it at once; this bounds what no event announces (files imported by
-   * another process, a security's metadata edited, another process without a shared bus).
+   * the bus drop it at once; this bounds what no event announces (a security's metadata
+   * edited; files imported and writes made by another process without a shared bus).
    */
   cacheTtlMs?: number;
 }

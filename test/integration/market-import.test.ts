@@ -9,6 +9,11 @@ import { parsePrice } from '../../src/services/price-file';
 import { validatePriceRows } from '../../src/services/market-data';
 import { describeEachEngine } from '../support/db';
 import { D } from '../../src/domain/decimal';
+import { LocalEventBus } from '../../src/events/bus';
+import { RedisEventBus } from '../../src/events/redis-bus';
+import type { EventOf } from '../../src/events/types';
+import { until } from '../support/live';
+import { freePort, startRedis, stopRedis } from '../support/redis';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'fg-import-'));
@@ -165,7 +170,57 @@ describeEachEngine('market data file import', (db, engine) => {
     expect(await db().prisma.fxRate.count()).toBe(2);
   });
 
+  test('each committed batch is announced on the bus: the newest price per security, the newest rate per pair; a batch with nothing to write, not at all', async () => {
+    const bus = new LocalEventBus();
+    const prices: EventOf<'prices.ingested'>[] = [];
+    const rates: EventOf<'fx.ingested'>[] = [];
+    bus.subscribe('prices.ingested', (e) => prices.push(e));
+    bus.subscribe('fx.ingested', (e) => rates.push(e));
+    const day = (i: number) => new Date(Date.UTC(1970, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+    const lines = ['symbol,date,close'];
+    const cents = (i: number) => `${Math.floor(i / 100)}.${String(i % 100).padStart(2, '0')}`;
+    for (let i = 0; i < 1500; i++) lines.push(`IMP1,${day(i)},${cents(1000 + i)}`, `IMP2,${day(i)},${cents(2000 + i)}`);
+    for (let i = 0; i < 500; i++) lines.push(`NOPE,${day(i)},1`);
+    const file = path.join(dir, `announced-${engine}.csv`);
+    writeFileSync(file, lines.join('\n'));
+    const r = await new MarketImporter(db().prisma, { pgUrl: db().url, batchSize: 1000, bus }).importPrices(file);
+    expect(r).toMatchObject({ rows: 3500, accepted: 3000, rejected: 500 });
+    // Three batches with bars (the fourth has none); on PostgreSQL each commits on two connections, one security each.
+    expect(prices.length).toBe(engine === 'postgres' ? 6 : 3);
+    const newest = new Map(prices.flatMap((e) => e.prices.map((p) => [p.symbol, p] as const)));
+    expect([...newest.values()].sort((a, b) => a.symbol.localeCompare(b.symbol))).toEqual([
+      { securityId: expect.any(String), symbol: 'IMP1', price: '24.99', ts: `${day(1499)}T00:00:00.000Z` },
+      { securityId: expect.any(String), symbol: 'IMP2', price: '34.99', ts: `${day(1499)}T00:00:00.000Z` },
+    ]);
+    const fxFile = path.join(dir, `announced-fx-${engine}.csv`);
+    writeFileSync(fxFile, 'base,quote,date,rate\nEUR,USD,1970-01-02,1.25\nEUR,USD,1970-01-05,1.5\nEUR,USD,1970-01-03,1.75\n');
+    await new MarketImporter(db().prisma, { pgUrl: db().url, bus }).importFx(fxFile);
+    expect(rates).toEqual([{ type: 'fx.ingested', rates: [{ base: 'EUR', quote: 'USD', date: '1970-01-05', rate: '1.5' }] }]);
+  });
+
   if (engine === 'postgres') {
+    test('with REDIS_URL, npm run import:prices announces its batches to the servers through Redis', async () => {
+      const port = await freePort();
+      const redis = await startRedis(port);
+      const url = `redis://127.0.0.1:${port}`;
+      const quiet = { warn: () => undefined, info: () => undefined, error: () => undefined };
+      const server = new RedisEventBus(url, quiet);
+      const heard: EventOf<'prices.ingested'>[] = [];
+      server.subscribe('prices.ingested', (e) => heard.push(e));
+      try {
+        await server.start();
+        const file = path.join(dir, 'cli-redis.csv');
+        writeFileSync(file, 'symbol,date,close\nIMP2,1975-01-02,3.25\nIMP2,1975-01-03,3.5\n');
+        const res = await run('npx', ['tsx', 'scripts/import-market-data.ts', 'prices', file], { env: { ...process.env, DATABASE_URL: db().url, REDIS_URL: url, NODE_OPTIONS: '' } });
+        expect(JSON.parse(res.stdout.trim())).toMatchObject({ rows: 2, accepted: 2, rejected: 0 });
+        await until(() => heard.length > 0, 10_000, 'prices.ingested from the importer');
+        expect(heard).toEqual([{ type: 'prices.ingested', prices: [{ securityId: expect.any(String), symbol: 'IMP2', price: '3.5', ts: '1975-01-03T00:00:00.000Z' }] }]);
+      } finally {
+        await server.close();
+        await stopRedis(redis);
+      }
+    }, 60_000);
+
     test('npm run import:prices streams a file through COPY and reports progress', async () => {
       const file = path.join(dir, 'cli.csv');
       writeFileSync(file, 'symbol,at,close\nIMP1,2024-01-02T15:30:00Z,12.5\nIMP1,2024-01-02T15:31:00Z,12.75\nNOPE,2024-01-02T15:31:00Z,1\n');
