@@ -17,6 +17,22 @@ export function dec(value: DecimalLike): Decimal {
   return new D(value);
 }
 
+/*
+ * The text of Decimals that are served again and again (a cached valuation's ~8,000 values),
+ * so that serializing them is a lookup rather than a toFixed() each time. A Decimal never
+ * changes, so its text never goes stale; the entry goes when the Decimal does.
+ */
+const texts = new WeakMap<Decimal, string>();
+
+export function keepText(d: Decimal): void {
+  texts.set(d, d.toFixed());
+}
+
+/** d.toFixed(), from keepText's memory when it has it. */
+export function textOf(d: Decimal): string {
+  return texts.get(d) ?? d.toFixed();
+}
+
 export function sum(values: Iterable<Decimal>): Decimal {
   let total: Decimal = ZERO;
   for (const v of values) total = total.plus(v);

@@ -146,6 +146,21 @@ function costEstimator(listSize: number): ComplexityEstimator {
   };
 }
 
+/*
+ * Estimated costs by schema and parsed document (the server keeps one DocumentNode per query
+ * text), then by list size, operation name and variables when these are a few plain values:
+ * a client repeating a query pays for the estimate once. Each document keeps a bounded
+ * number of them; variables holding lists or objects (an ingest's rows) are not keyed.
+ */
+const costs = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();
+const MAX_COSTS_PER_DOCUMENT = 64;
+
+function costKey(variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined, limits: QueryLimits): string | null {
+  const values = Object.values(variables ?? {});
+  if (values.length > 8 || !values.every((v) => v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 100))) return null;
+  return JSON.stringify([limits.listSize, operationName ?? null, variables ?? {}]);
+}
+
 /**
  * The cost refusal for one operation, or null when it is within `maxCost`. Needs the
  * variables (a `first: $n`), so it runs after validation, before execution. A document
@@ -153,6 +168,26 @@ function costEstimator(listSize: number): ComplexityEstimator {
  * validation and coercion errors.
  */
 export function costRefusal(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined, limits: QueryLimits): GraphQLError | null {
+  const key = costKey(variables, operationName, limits);
+  let bySchema = costs.get(schema);
+  if (!bySchema) costs.set(schema, (bySchema = new WeakMap()));
+  let known = bySchema.get(document);
+  let cost: number | null | undefined = key === null ? undefined : known?.get(key);
+  if (cost === undefined) {
+    cost = estimatedCost(schema, document, variables, operationName, limits);
+    if (key !== null && cost !== null) {
+      if (!known) bySchema.set(document, (known = new Map()));
+      if (known.size >= MAX_COSTS_PER_DOCUMENT) known.clear();
+      known.set(key, cost);
+    }
+  }
+  if (cost === null || cost <= limits.maxCost) return null;
+  const shown = Number.isFinite(cost) ? String(cost) : 'too large to count';
+  return refusal(`the operation's estimated cost ${shown} exceeds the limit of ${limits.maxCost} (QUERY_MAX_COST): ask for fewer items with \`first\` or fewer nested lists`);
+}
+
+/** null when the document cannot be estimated (validation reports what is wrong with it). */
+function estimatedCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined, limits: QueryLimits): number | null {
   let cost: number;
   try {
     cost = getComplexity({
@@ -167,7 +202,5 @@ export function costRefusal(schema: GraphQLSchema, document: DocumentNode, varia
     if (/number of nodes/i.test((err as Error).message)) cost = Infinity;
     else return null;
   }
-  if (cost <= limits.maxCost) return null;
-  const shown = Number.isFinite(cost) ? String(cost) : 'too large to count';
-  return refusal(`the operation's estimated cost ${shown} exceeds the limit of ${limits.maxCost} (QUERY_MAX_COST): ask for fewer items with \`first\` or fewer nested lists`);
+  return cost;
 }

@@ -1,6 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import type Decimal from 'decimal.js';
-import { D } from '../domain/decimal';
+import { D, textOf } from '../domain/decimal';
 
 /*
  * Scalars refuse bad literals at the boundary with BAD_USER_INPUT, before any resolver
@@ -29,7 +29,7 @@ export function parseDecimal(value: unknown): Decimal {
 function serializeDecimal(value: unknown): string {
   if (typeof value === 'string') return parseDecimal(value).toFixed();
   if (value && typeof (value as { toFixed?: unknown }).toFixed === 'function' && typeof value !== 'number') {
-    return (value as { toFixed(): string }).toFixed();
+    return textOf(value as Decimal);
   }
   throw new GraphQLError(`cannot serialize ${typeof value} as Decimal`);
 }

@@ -3,6 +3,7 @@ import { barProblem, scaleProblem } from '../domain/market';
 import { D } from '../domain/decimal';
 import { FxTable, candidatePairs, type FxConversion } from '../domain/fx';
 import type { EventBus } from '../events/bus';
+import type { EventOf } from '../events/types';
 import type { Db, Tx } from './db';
 import type { ServiceContext } from './context';
 import { requireActor, requireRole } from './access';
@@ -37,7 +38,10 @@ export interface IngestResult {
 }
 
 // Bars a day ahead are allowed (markets east of UTC); further ahead is a typo.
-const MAX_FUTURE_MS = 36 * 3600 * 1000;
+export const MAX_FUTURE_MS = 36 * 3600 * 1000;
+/** What the NUMERIC(30, 10) price and NUMERIC(30, 4) volume columns hold without rounding. */
+export const PRICE_DIGITS = { integer: 20, scale: 10 };
+export const VOLUME_DIGITS = { integer: 26, scale: 4 };
 const CHUNK = 5000;
 /** One request's bound: larger loads go through `npm run import:prices` / `import:fx`. */
 export const MAX_INGEST_ROWS = 100_000;
@@ -94,13 +98,7 @@ export class MarketDataService {
         for (let i = 0; i < valid.length; i += CHUNK) await upsertFxRates(tx, valid.slice(i, i + CHUNK));
         await markNavStaleForFx(tx, valid);
         await writeAudit(tx, ctx, { action: 'fx.ingest', entityType: 'FxBatch', entityId: ctx.meta.requestId, after: { accepted: valid.length, rejected: errors.length } });
-        // One rate per pair (its newest): the event says what changed, not every row.
-        const latest = new Map<string, ValidFxRow>();
-        for (const r of valid) {
-          const k = `${r.base}/${r.quote}`;
-          if (!latest.has(k) || latest.get(k)!.date <= r.date) latest.set(k, r);
-        }
-        afterCommit(() => this.bus.publish({ type: 'fx.ingested', rates: [...latest.values()].map((r) => ({ base: r.base, quote: r.quote, date: r.date, rate: r.rate.toFixed() })) }));
+        afterCommit(() => this.bus.publish(fxIngested(valid)));
       });
     }
     // Rows repeated in the batch were accepted; only the last of them was written.
@@ -148,8 +146,8 @@ export function validatePriceRows(
         : when.ts.getTime() > now + MAX_FUTURE_MS
           ? `${row.date ?? row.at?.toISOString()} is in the future`
           : (barProblem(row) ??
-            [row.open, row.high, row.low, row.close].map((v, k) => (v ? scaleProblem(['open', 'high', 'low', 'close'][k]!, v, 10) : null)).find(Boolean) ??
-            (row.volume ? scaleProblem('volume', row.volume, 4, 26) : null));
+            [row.open, row.high, row.low, row.close].map((v, k) => (v ? scaleProblem(['open', 'high', 'low', 'close'][k]!, v, PRICE_DIGITS.scale, PRICE_DIGITS.integer) : null)).find(Boolean) ??
+            (row.volume ? scaleProblem('volume', row.volume, VOLUME_DIGITS.scale, VOLUME_DIGITS.integer) : null));
     if (problem || !securityId || typeof when === 'string') errors.push({ index: i + indexOffset, message: problem ?? 'invalid row' });
     else valid.push({ securityId, symbol, ...when, row });
   });
@@ -182,8 +180,18 @@ export function validateFxRows(rows: readonly FxRowInput[], now = Date.now(), in
   return { valid: lastWins(valid, (v) => `${v.base}/${v.quote}/${v.date}`), errors };
 }
 
+/** One rate per pair (its newest): the event says what changed, not every row. */
+export function fxIngested(rows: readonly ValidFxRow[]): EventOf<'fx.ingested'> {
+  const latest = new Map<string, ValidFxRow>();
+  for (const r of rows) {
+    const k = `${r.base}/${r.quote}`;
+    if (!latest.has(k) || latest.get(k)!.date <= r.date) latest.set(k, r);
+  }
+  return { type: 'fx.ingested', rates: [...latest.values()].map((r) => ({ base: r.base, quote: r.quote, date: r.date, rate: r.rate.toFixed() })) };
+}
+
 /** A row given twice in one batch: the later one wins (one upsert may not touch a row twice). */
-function lastWins<T>(rows: T[], key: (r: T) => string): T[] {
+export function lastWins<T>(rows: T[], key: (r: T) => string): T[] {
   const seen = new Map<string, number>();
   rows.forEach((r, i) => seen.set(key(r), i));
   return seen.size === rows.length ? rows : rows.filter((r, i) => seen.get(key(r)) === i);

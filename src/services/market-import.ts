@@ -1,15 +1,17 @@
-import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { D } from '../domain/decimal';
-import { assertIsoDate } from '../domain/dates';
 import type { Db } from './db';
+import type { EventBus } from '../events/bus';
+import { cellsProblem, csvBatches, dateCell, decimalCell, record, type CsvBatch } from './csv-file';
+import { PriceRowChecker, validPriceRow, type StagedBar } from './price-file';
 import { writeAudit } from './audit';
 import {
+  fxIngested,
+  lastWins,
   latestPerSecurity,
   markNavStaleForBars,
   markNavStaleForFx,
@@ -17,26 +19,23 @@ import {
   upsertBars,
   upsertFxRates,
   validateFxRows,
-  validatePriceRows,
   type FxRowInput,
   type IngestResult,
-  type PriceRowInput,
   type ValidFxRow,
-  type ValidPriceRow,
 } from './market-data';
 
 /*
  * Bulk import of price bars and FX rates from CSV files of any size: the file is streamed
- * line by line, validated in batches with the same rules as the mutations, and written in
- * one transaction per batch (idempotent upserts, so a re-run after an interruption is
- * safe). On PostgreSQL each batch is sent with COPY FROM STDIN into a temporary staging
- * table, then upserted with one INSERT … SELECT … ON CONFLICT; on PGlite, with unnest
- * batches through Prisma.
+ * (csv-file.ts), validated in batches with the same rules as the mutations (price rows
+ * through price-file.ts's cheaper path for the usual shape of a row), and written in
+ * one transaction per batch and connection (idempotent upserts, so a re-run after an
+ * interruption is safe). On PostgreSQL each batch is sent with COPY FROM STDIN into a
+ * temporary staging table, then upserted with one INSERT … SELECT … ON CONFLICT; on
+ * PGlite, with unnest batches through Prisma.
  *
  * CSV: a header line naming the columns, in any order.
  *   prices: symbol, date (YYYY-MM-DD) or at (ISO-8601 instant), open, high, low, close, volume
  *   fx:     base, quote, date, rate
- * Cells are plain (no embedded commas); surrounding double quotes are removed.
  */
 
 export interface ImportProgress {
@@ -51,11 +50,19 @@ export interface ImportProgress {
 export interface ImportOptions {
   /** PostgreSQL connection string: enables COPY. Without it, batches go through Prisma. */
   pgUrl?: string;
+  /** Connections writing price bars side by side on PostgreSQL (each security always on the same one). */
+  connections?: number;
   batchSize?: number;
   /** Called after every batch. */
   onProgress?: (p: ImportProgress) => void;
   /** Errors kept in the result (all are counted); the rest are dropped to bound memory. */
   maxErrors?: number;
+  /**
+   * Told prices.ingested / fx.ingested after each committed batch, as the mutations tell it:
+   * the servers' valuation caches and NAV engine hear of a file imported by another process
+   * when this is the Redis bus they share.
+   */
+  bus?: EventBus;
 }
 
 /** `errors[].index` is the line number in the file (the header is line 1). */
@@ -64,102 +71,21 @@ export interface ImportResult extends IngestResult {
   elapsedMs: number;
 }
 
-function splitLine(line: string): string[] {
-  return line.split(',').map((c) => {
-    const t = c.trim();
-    return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
-  });
-}
-
-function decimalCell(value: string | undefined, name: string, required: boolean): D | null {
-  if (value === undefined || value === '') {
-    if (required) throw new Error(`${name} is required`);
-    return null;
-  }
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(value)) {
-    // NaN, Infinity, exponents, words: the row is reported as the mutation reports NaN.
-    const d = /^[+-]?(nan|infinity|inf)$/i.test(value) ? new D(NaN) : null;
-    if (d) return d;
-    throw new Error(`${name} "${value.slice(0, 40)}" is not a decimal number`);
-  }
-  return new D(value);
-}
-
-function dateCell(value: string | undefined, name: string): string | null {
-  if (!value) return null;
-  try {
-    assertIsoDate(value, name);
-  } catch {
-    throw new Error(`${name} "${value.slice(0, 40)}" is not a date YYYY-MM-DD`);
-  }
-  return value;
-}
-
-type Parsed<T> = { row: T; line: number } | { error: string; line: number };
-
-async function* csvBatches<T>(
-  path: string,
-  parse: (cells: Record<string, string | undefined>) => T,
-  required: string[],
-  batchSize: number,
-  bytes: { read: number },
-): AsyncGenerator<Parsed<T>[]> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  stream.on('data', (chunk) => (bytes.read += Buffer.byteLength(chunk as string)));
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let header: string[] | null = null;
-  let lineNo = 0;
-  let batch: Parsed<T>[] = [];
-  for await (const raw of lines) {
-    lineNo++;
-    if (!raw.trim()) continue;
-    const cells = splitLine(raw);
-    if (!header) {
-      header = cells.map((c) => c.toLowerCase());
-      const missing = required.filter((r) => !header!.includes(r));
-      if (missing.length) throw new Error(`${path}: the header lacks ${missing.join(', ')} (found ${header.join(', ')})`);
-      continue;
-    }
-    const record: Record<string, string | undefined> = {};
-    header.forEach((h, i) => (record[h] = cells[i]));
-    try {
-      if (cells.length !== header.length) throw new Error(`${cells.length} cells, the header has ${header.length}`);
-      batch.push({ row: parse(record), line: lineNo });
-    } catch (err) {
-      batch.push({ error: (err as Error).message, line: lineNo });
-    }
-    if (batch.length >= batchSize) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length) yield batch;
-}
-
-function parsePrice(c: Record<string, string | undefined>): PriceRowInput {
-  if (!c.symbol) throw new Error('symbol is required');
-  const at = c.at ? new Date(c.at) : null;
-  if (at && Number.isNaN(at.getTime())) throw new Error(`at "${c.at!.slice(0, 40)}" is not an instant`);
-  return {
-    symbol: c.symbol,
-    date: dateCell(c.date, 'date'),
-    at,
-    open: decimalCell(c.open, 'open', false),
-    high: decimalCell(c.high, 'high', false),
-    low: decimalCell(c.low, 'low', false),
-    close: decimalCell(c.close, 'close', true)!,
-    volume: decimalCell(c.volume, 'volume', false),
-  };
-}
-
 function parseFx(c: Record<string, string | undefined>): FxRowInput {
   const date = dateCell(c.date, 'date');
   if (!date) throw new Error('date is required');
   return { base: c.base ?? '', quote: c.quote ?? '', date, rate: decimalCell(c.rate, 'rate', true)! };
 }
 
+type Write = (pg: Client | null) => Promise<void>;
+/** A batch's verdicts, and its writes: writes[i] runs on connection i. */
+type Prepared = { errors: IngestResult['errors']; accepted: number; writes: (Write | null)[] };
+
+/** The advisory lock key (arbitrary, fixed) under which an import marks stored NAVs stale. */
+const NAV_STALE_LOCK = 4_205_117_301;
+
 /** COPY text format: tab-separated, \N for null; our cells hold no tabs, newlines or backslashes. */
-const cell = (v: { toFixed(): string } | string | null | undefined) => (v == null ? '\\N' : typeof v === 'string' ? v : v.toFixed());
+const cell = (v: string | null) => v ?? '\\N';
 
 export class MarketImporter {
   constructor(
@@ -170,26 +96,52 @@ export class MarketImporter {
   async importPrices(path: string): Promise<ImportResult> {
     const securities = await this.db.security.findMany({ select: { id: true, symbol: true } });
     const idBySymbol = new Map(securities.map((s) => [s.symbol, s.id]));
-    return this.run(path, 'prices', parsePrice, ['symbol', 'close'], async (rows, index, now) => {
-      const { valid, errors } = validatePriceRows(rows, idBySymbol, now);
-      return { errors: errors.map((e) => ({ index: index[e.index]!, message: e.message })), write: valid.length ? (pg) => this.writeBars(pg, valid) : null, count: valid.length };
+    let checker: PriceRowChecker | null = null;
+    // Each security's bars always go through the same connection: two connections never
+    // upsert the same bars or quotes rows, so they never wait for (or deadlock on) each other.
+    const laneOf = new Map<string, number>();
+    const connections = this.options.pgUrl ? (this.options.connections ?? 2) : 1;
+    return this.run(path, 'prices', ['symbol', 'close'], connections, (batch, now) => {
+      checker ??= new PriceRowChecker(batch.header, idBySymbol);
+      const errors: IngestResult['errors'] = [];
+      const bars: StagedBar[] = [];
+      for (let i = 0; i < batch.rows.length; i++) {
+        const r = checker.check(batch.rows[i]!, now);
+        if (typeof r === 'string') errors.push({ index: batch.lines[i]!, message: r });
+        else bars.push(r);
+      }
+      const lanes: StagedBar[][] = Array.from({ length: connections }, () => []);
+      for (const b of lastWins(bars, (b) => `${b.securityId}/${b.timeframe}/${b.ms}`)) {
+        let lane = laneOf.get(b.securityId);
+        if (lane === undefined) laneOf.set(b.securityId, (lane = laneOf.size % connections));
+        lanes[lane]!.push(b);
+      }
+      return { errors, accepted: bars.length, writes: lanes.map((part) => (part.length ? (pg: Client | null) => this.writeBars(pg, part) : null)) };
     });
   }
 
   async importFx(path: string): Promise<ImportResult> {
-    return this.run(path, 'fx', parseFx, ['base', 'quote', 'date', 'rate'], async (rows, index, now) => {
-      const { valid, errors } = validateFxRows(rows, now);
-      return { errors: errors.map((e) => ({ index: index[e.index]!, message: e.message })), write: valid.length ? (pg) => this.writeFx(pg, valid) : null, count: valid.length };
+    return this.run(path, 'fx', ['base', 'quote', 'date', 'rate'], 1, (batch, now) => {
+      const errors: IngestResult['errors'] = [];
+      const rows: FxRowInput[] = [];
+      const lines: number[] = [];
+      batch.rows.forEach((cells, i) => {
+        try {
+          const problem = cellsProblem(batch.header, cells);
+          if (problem) throw new Error(problem);
+          rows.push(parseFx(record(batch.header, cells)));
+          lines.push(batch.lines[i]!);
+        } catch (err) {
+          errors.push({ index: batch.lines[i]!, message: (err as Error).message });
+        }
+      });
+      const { valid, errors: bad } = validateFxRows(rows, now);
+      for (const e of bad) errors.push({ index: lines[e.index]!, message: e.message });
+      return { errors, accepted: rows.length - bad.length, writes: [valid.length ? (pg) => this.writeFx(pg, valid) : null] };
     });
   }
 
-  private async run<T>(
-    path: string,
-    kind: 'prices' | 'fx',
-    parse: (c: Record<string, string | undefined>) => T,
-    required: string[],
-    prepare: (rows: T[], lines: number[], now: number) => Promise<{ errors: IngestResult['errors']; write: ((pg: Client | null) => Promise<void>) | null; count: number }>,
-  ): Promise<ImportResult> {
+  private async run(path: string, kind: 'prices' | 'fx', required: string[], connections: number, prepare: (batch: CsvBatch, now: number) => Prepared): Promise<ImportResult> {
     const started = Date.now();
     const totalBytes = statSync(path).size;
     const bytes = { read: 0 };
@@ -198,61 +150,72 @@ export class MarketImporter {
     let rows = 0;
     let accepted = 0;
     let rejected = 0;
-    const pg = this.options.pgUrl ? new Client({ connectionString: this.options.pgUrl }) : null;
-    if (pg) {
-      await pg.connect();
-      await pg.query(
-        kind === 'prices'
-          ? `CREATE TEMP TABLE import_stage (security_id uuid, timeframe text, ts timestamptz, open numeric, high numeric, low numeric, close numeric, volume numeric)`
-          : `CREATE TEMP TABLE import_stage (base text, quote text, date date, rate numeric)`,
-      );
-    }
-    // A batch is written while the next one is parsed and checked: PostgreSQL works in its
-    // own process, so the two overlap on two cores. Writes stay in file order.
-    let writing: Promise<void> = Promise.resolve();
+    const url = this.options.pgUrl;
+    const pgs = url ? Array.from({ length: connections }, () => new Client({ connectionString: url })) : [null];
+    // A batch is written while the next one is parsed and checked, on one connection or
+    // several: PostgreSQL works in processes of its own, so the work spreads over the cores.
+    let writing: Promise<void>[] = [];
     try {
-      for await (const batch of csvBatches(path, parse, required, this.options.batchSize ?? 50_000, bytes)) {
-        const good: T[] = [];
-        const lines: number[] = [];
-        for (const p of batch) {
-          if ('error' in p) {
-            rejected++;
-            if (errors.length < maxErrors) errors.push({ index: p.line, message: p.error });
-          } else {
-            good.push(p.row);
-            lines.push(p.line);
-          }
-        }
-        const { errors: bad, write, count } = await prepare(good, lines, Date.now());
+      for (const pg of pgs) {
+        if (!pg) continue;
+        await pg.connect();
+        await pg.query(
+          kind === 'prices'
+            ? `CREATE TEMP TABLE import_stage (security_id uuid, timeframe text, ts timestamptz, open numeric, high numeric, low numeric, close numeric, volume numeric)`
+            : `CREATE TEMP TABLE import_stage (base text, quote text, date date, rate numeric)`,
+        );
+      }
+      for await (const batch of csvBatches(path, required, this.options.batchSize ?? 50_000, bytes)) {
+        const { errors: bad, accepted: good, writes } = prepare(batch, Date.now());
         for (const e of bad) if (errors.length < maxErrors) errors.push(e);
         rejected += bad.length;
         // Rows repeated inside a batch collapse to the last one: count what the file gave.
-        accepted += good.length - bad.length;
-        await writing;
-        if (write && count) writing = write(pg);
-        rows += batch.length;
+        accepted += good;
+        await Promise.all(writing);
+        writing = pgs.map((pg, i) => writes[i]?.(pg) ?? Promise.resolve());
+        // Awaited before the next batch; until then, a failure must not count as unhandled.
+        for (const w of writing) w.catch(() => undefined);
+        rows += batch.rows.length;
         this.options.onProgress?.({ rows, accepted, rejected, bytes: Math.min(bytes.read, totalBytes), totalBytes, elapsedMs: Date.now() - started });
       }
-      await writing;
+      await Promise.all(writing);
       await this.db.$transaction(async (tx) =>
         writeAudit(tx, { actor: null, meta: { requestId: `import-${randomUUID()}` } }, {
           action: `${kind}.import`,
           entityType: kind === 'prices' ? 'PriceFile' : 'FxFile',
           entityId: path.slice(-200),
-          after: { rows, accepted, rejected, engine: pg ? 'copy' : 'unnest' },
+          after: { rows, accepted, rejected, engine: url ? 'copy' : 'unnest' },
         }),
       );
     } finally {
-      // A failed batch must not leave its write running against a closed connection.
-      await writing.catch(() => undefined);
-      await pg?.end();
+      // A failed batch must not leave its writes running against closed connections.
+      await Promise.allSettled(writing);
+      await Promise.all(pgs.map((pg) => pg?.end()));
     }
     errors.sort((a, b) => a.index - b.index);
     return { rows, accepted, rejected, errors, elapsedMs: Date.now() - started };
   }
 
-  private async writeBars(pg: Client | null, valid: ValidPriceRow[]): Promise<void> {
+  /** The newest bar per security of a committed batch, as ingestPrices publishes it. */
+  private announceBars(bars: readonly StagedBar[]): void {
+    if (!this.options.bus) return;
+    const latest = new Map<string, StagedBar>();
+    for (const b of bars) {
+      const cur = latest.get(b.securityId);
+      if (!cur || b.ms > cur.ms) latest.set(b.securityId, b);
+    }
+    this.options.bus.publish({ type: 'prices.ingested', prices: [...latest.values()].map((b) => ({ securityId: b.securityId, symbol: b.symbol, price: b.close, ts: b.ts })) });
+  }
+
+  /** The newest rate per pair of a committed batch, as ingestFxRates publishes it. */
+  private announceFx(rows: readonly ValidFxRow[]): void {
+    if (!this.options.bus) return;
+    this.options.bus.publish(fxIngested(rows));
+  }
+
+  private async writeBars(pg: Client | null, bars: StagedBar[]): Promise<void> {
     if (!pg) {
+      const valid = bars.map(validPriceRow);
       await this.db.$transaction(
         async (tx) => {
           for (let i = 0; i < valid.length; i += 5000) await upsertBars(tx, valid.slice(i, i + 5000));
@@ -261,16 +224,16 @@ export class MarketImporter {
         },
         { timeout: 120_000 },
       );
+      this.announceBars(bars);
       return;
     }
     await pg.query('BEGIN');
     try {
       const lines = function* () {
         let buf = '';
-        for (let i = 0; i < valid.length; i++) {
-          const v = valid[i]!;
-          const r = v.row;
-          buf += `${v.securityId}\t${v.timeframe}\t${v.ts.toISOString()}\t${cell(r.open)}\t${cell(r.high)}\t${cell(r.low)}\t${r.close.toFixed()}\t${cell(r.volume)}\n`;
+        for (let i = 0; i < bars.length; i++) {
+          const b = bars[i]!;
+          buf += `${b.securityId}\t${b.timeframe}\t${b.ts}\t${cell(b.open)}\t${cell(b.high)}\t${cell(b.low)}\t${b.close}\t${cell(b.volume)}\n`;
           if (buf.length > 1 << 16) {
             yield buf;
             buf = '';
@@ -290,6 +253,9 @@ export class MarketImporter {
         ON CONFLICT (security_id) DO UPDATE SET price = EXCLUDED.price, ts = EXCLUDED.ts, updated_at = now()
         WHERE quotes.ts <= EXCLUDED.ts`);
       // Late daily bars make stored NAVs stale (as markNavStaleForBars does for the mutation).
+      // The connections writing side by side take their turn here, so that two of them never
+      // lock the same portfolios in opposite orders.
+      await pg.query(`SELECT pg_advisory_xact_lock(${NAV_STALE_LOCK})`);
       await pg.query(`
         UPDATE portfolios p SET nav_stale_from = LEAST(COALESCE(p.nav_stale_from, s.d), s.d)
         FROM (
@@ -301,6 +267,7 @@ export class MarketImporter {
         WHERE p.id = s.portfolio_id AND EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= s.d)`);
       await pg.query('TRUNCATE import_stage');
       await pg.query('COMMIT');
+      this.announceBars(bars);
     } catch (err) {
       await pg.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -316,6 +283,7 @@ export class MarketImporter {
         },
         { timeout: 120_000 },
       );
+      this.announceFx(valid);
       return;
     }
     await pg.query('BEGIN');
@@ -329,6 +297,7 @@ export class MarketImporter {
         WHERE EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= s.d)`);
       await pg.query('TRUNCATE import_stage');
       await pg.query('COMMIT');
+      this.announceFx(valid);
     } catch (err) {
       await pg.query('ROLLBACK').catch(() => undefined);
       throw err;

@@ -1,5 +1,5 @@
 import type { Portfolio } from '../generated/prisma/client';
-import { D } from '../domain/decimal';
+import { D, keepText } from '../domain/decimal';
 import { DomainError } from '../domain/errors';
 import { assertIsoDate, toEpochDay } from '../domain/dates';
 import { FxTable, candidatePairs } from '../domain/fx';
@@ -36,8 +36,8 @@ export interface ValuationOptions {
   today?: () => string;
   /**
    * How long a valuation "now" may be served from memory at most (0: never cached). Events on
-   * the bus drop it at once; this bounds what no event announces (files imported by
-   * another process, a security's metadata edited, another process without a shared bus).
+   * the bus drop it at once; this bounds what no event announces (a security's metadata
+   * edited; files imported and writes made by another process without a shared bus).
    */
   cacheTtlMs?: number;
 }
@@ -52,6 +52,16 @@ interface CachedValuation {
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
+
+/** A cached valuation is serialized by every request it serves: its Decimals' text is made once. */
+function keepTexts(result: ValuationResult): void {
+  const keep = (o: object) => {
+    for (const v of Object.values(o)) if (D.isDecimal(v)) keepText(v);
+  };
+  keep(result);
+  result.holdings.forEach(keep);
+  result.cash.forEach(keep);
+}
 const iso = (d: Date) => d.toISOString().slice(0, 10);
 const dec = (v: { toFixed(): string } | string) => new D(typeof v === 'string' ? v : v.toFixed());
 
@@ -142,6 +152,7 @@ export class ValuationService {
       for (const [id, c] of this.cache) if (c.expires <= now) this.cache.delete(id);
       missing.forEach((p, i) => {
         const result = fresh[i]!;
+        keepTexts(result);
         this.cache.set(p.id, { result, baseCurrency: p.baseCurrency, date, securityIds: new Set(result.holdings.map((h) => h.securityId)), expires: now + this.cacheTtlMs });
       });
     }

@@ -62,6 +62,16 @@ describeEachEngine('query limits', (db) => {
     expect(codeOf(named)).not.toBe('BAD_USER_INPUT');
   });
 
+  test('a repeated query keeps its estimate per variables: the same text is refused or run as its `first` says, each time', async () => {
+    for (const n of [5, 60, 5, 60, 5]) {
+      const res = await gql(server.url, user.key, tooCostly, { n });
+      if (n === 5) expect(res.errors).toBeUndefined();
+      else expect(res.errors?.[0]?.message).toMatch(/cost 121 exceeds/);
+      const overWs = await viaWs(ws(), tooCostly, { n });
+      expect(overWs.errors?.[0]?.extensions?.code).toBe(n === 5 ? undefined : 'BAD_USER_INPUT');
+    }
+  });
+
   test('fragments count toward depth and cannot hide it', async () => {
     const q = 'fragment T on Portfolio { transactions { nodes { id } } } query { portfolios { nodes { ...T } } }';
     const res = await gql(server.url, user.key, q);

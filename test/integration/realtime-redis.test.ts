@@ -1,32 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import type { Client } from 'graphql-ws';
 import { createTestDatabase, testEngines, type TestDatabase } from '../support/db';
 import { spawnServer, type ServerProcess } from '../support/process';
 import { gql, wsClient } from '../support/server';
 import { ALERT_SUB, collect, ingest, livePortfolio, NAV_SUB, until } from '../support/live';
+import { freePort, startRedis, stopRedis } from '../support/redis';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-
-function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}: ${out}`)));
-  });
-}
-
-const stopRedis = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGKILL'))));
 const KEY = 'fg_test_bootstrap_admin_key_0123456789';
 
 (testEngines().includes('postgres') ? describe : describe.skip)('two server processes fan out through Redis [postgres]', () => {

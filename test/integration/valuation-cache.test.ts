@@ -1,4 +1,4 @@
-import { D } from '../../src/domain/decimal';
+import { D, textOf } from '../../src/domain/decimal';
 import { LocalEventBus } from '../../src/events/bus';
 import { ValuationService } from '../../src/services/valuation';
 import { createServices } from '../../src/services';
@@ -61,6 +61,10 @@ describeEachEngine('valuation cache', (db) => {
     expect(counting.statements).toEqual([]);
     expect(again!.nav.toFixed()).toBe('10100');
     expect(again!.asOf.getTime()).toBeGreaterThanOrEqual(before);
+    // What the Decimal scalar serializes for a cached valuation is each value's own text.
+    const decimals = [again!, ...again!.holdings, ...again!.cash].flatMap((o) => Object.values(o).filter((v) => D.isDecimal(v)));
+    expect(decimals.length).toBeGreaterThan(8);
+    for (const v of decimals) expect(textOf(v)).toBe(v.toFixed());
     counting.reset();
     await services.valuation.valueMany([portfolio], '2024-05-01');
     expect(counting.statements.length).toBeGreaterThan(0);
