@@ -1,5 +1,5 @@
 // Usage: npm run import:prices -- <file.csv>   |   npm run import:fx -- <file.csv>
-// Streams the file into the database of DATABASE_URL (COPY on PostgreSQL) or the embedded
+// Streams the file into the database of DATABASE_URL, as the application role (COPY on PostgreSQL), or the embedded
 // one in DATA_DIR, with progress on stderr. Exit code 0 when every row landed, 2 when some
 // were rejected (listed), 1 on failure.
 import { loadConfig } from '../src/config';
@@ -10,7 +10,7 @@ async function main() {
   const [kind, file] = process.argv.slice(2);
   if ((kind !== 'prices' && kind !== 'fx') || !file) throw new Error('usage: npm run import:prices -- <file.csv>  or  npm run import:fx -- <file.csv>');
   const config = loadConfig();
-  const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+  const db = await openDatabase(config.databaseAppUrl ? { url: config.databaseAppUrl } : { dataDir: config.dataDir });
   let last = 0;
   const progress = (p: ImportProgress) => {
     if (Date.now() - last < 1000 && p.bytes < p.totalBytes) return;
@@ -20,7 +20,7 @@ async function main() {
     process.stderr.write(`\r${kind}: ${p.rows.toLocaleString('en')} rows (${pct}%), ${p.accepted.toLocaleString('en')} accepted, ${p.rejected} rejected, ${rate.toLocaleString('en')} rows/s   `);
   };
   try {
-    const importer = new MarketImporter(db.prisma, { pgUrl: config.databaseUrl, onProgress: progress });
+    const importer = new MarketImporter(db.prisma, { pgUrl: config.databaseAppUrl, onProgress: progress });
     const r = kind === 'prices' ? await importer.importPrices(file) : await importer.importFx(file);
     process.stderr.write('\n');
     for (const e of r.errors.slice(0, 50)) console.error(`line ${e.index}: ${e.message}`);

@@ -14,6 +14,7 @@ import { rateLimitedError, type RateLimits } from './rate-limit';
 import type { EventBus } from '../events/bus';
 import { cutStalledSockets, withLiveOptions, type LiveSocketOptions } from '../realtime/graphql-ws';
 import { costRefusal, limitRules, type QueryLimits } from '../graphql/limits';
+import { asSocketUser } from './ws-principal';
 
 type SocketState = {
   actor?: Actor;
@@ -81,8 +82,9 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
   recheck.unref();
 
   const graphqlWs = useServer<Record<string, unknown> | undefined, SocketState>(
-    // Live subscriptions: shared execution per event, per-socket cap, slow-consumer cut-off (src/realtime/graphql-ws.ts).
-    withLiveOptions({
+    // Live subscriptions: shared execution per event, per-socket cap, slow-consumer cut-off (src/realtime/graphql-ws.ts);
+    // every operation runs as the socket's user (src/server/ws-principal.ts).
+    asSocketUser(withLiveOptions({
       schema,
       validate: validateWithLimits,
       // The cost limit needs the variables, which `validate` does not get: parsed and validated
@@ -148,7 +150,7 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
       ...opts.live,
       perEventContext: (c: GraphQLContext) => ({ ...c, loaders: createLoaders(db.prisma) }),
       onSlowConsumer: (bytes) => log.warn({ bufferedAmount: bytes }, 'websocket: slow consumer cut off'),
-    }),
+    })),
     wss,
   );
   const stopStallWatch = cutStalledSockets(() => wss.clients, opts.stallTimeoutMs, (bytes) => log.warn({ bufferedAmount: bytes }, 'websocket: stalled consumer cut off'));

@@ -9,6 +9,7 @@ import { D } from '../domain/decimal';
 import { assertIsoDate } from '../domain/dates';
 import type { Db } from './db';
 import { writeAudit } from './audit';
+import { asSystem } from '../db/principal';
 import {
   latestPerSecurity,
   markNavStaleForBars,
@@ -167,7 +168,16 @@ export class MarketImporter {
     private readonly options: ImportOptions = {},
   ) {}
 
-  async importPrices(path: string): Promise<ImportResult> {
+  // Market data is everyone's, and a late bar makes every holder's stored NAV stale: an import runs for the system.
+  importPrices(path: string): Promise<ImportResult> {
+    return asSystem(() => this.pricesFrom(path));
+  }
+
+  importFx(path: string): Promise<ImportResult> {
+    return asSystem(() => this.fxFrom(path));
+  }
+
+  private async pricesFrom(path: string): Promise<ImportResult> {
     const securities = await this.db.security.findMany({ select: { id: true, symbol: true } });
     const idBySymbol = new Map(securities.map((s) => [s.symbol, s.id]));
     return this.run(path, 'prices', parsePrice, ['symbol', 'close'], async (rows, index, now) => {
@@ -176,7 +186,7 @@ export class MarketImporter {
     });
   }
 
-  async importFx(path: string): Promise<ImportResult> {
+  private async fxFrom(path: string): Promise<ImportResult> {
     return this.run(path, 'fx', parseFx, ['base', 'quote', 'date', 'rate'], async (rows, index, now) => {
       const { valid, errors } = validateFxRows(rows, now);
       return { errors: errors.map((e) => ({ index: index[e.index]!, message: e.message })), write: valid.length ? (pg) => this.writeFx(pg, valid) : null, count: valid.length };
@@ -201,6 +211,8 @@ export class MarketImporter {
     const pg = this.options.pgUrl ? new Client({ connectionString: this.options.pgUrl }) : null;
     if (pg) {
       await pg.connect();
+      // This connection is the importer's alone, outside the pool that sets the principal per query.
+      await pg.query(`SELECT set_config('app.principal', 'system', false)`);
       await pg.query(
         kind === 'prices'
           ? `CREATE TEMP TABLE import_stage (security_id uuid, timeframe text, ts timestamptz, open numeric, high numeric, low numeric, close numeric, volume numeric)`
