@@ -32,6 +32,9 @@ export interface DatabaseOptions {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
     const pool = new PrincipalPool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle connection the server ends (a restart, a dropped database) leaves the pool, which opens
+    // another when asked; Prisma listens only while its adapter is connected, this covers the rest.
+    pool.on('error', () => undefined);
     const adapterFactory = wholeScripts(new PrismaPg(pool));
     const prisma = new PrismaClient({ adapter: adapterFactory });
     batchPerPrincipal(prisma);
