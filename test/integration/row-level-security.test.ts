@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { openDatabase, type Database } from '../../src/db/client';
+import type { PoolClient } from 'pg';
 import { assertHeldToPolicies } from '../../src/db/app-role';
+import { PrincipalClient, PrincipalPool } from '../../src/db/principal-pool';
 import { asSystem, asUser, withoutPrincipal } from '../../src/db/principal';
 import type { PrismaClient, Role } from '../../src/generated/prisma/client';
 import { createTestDatabase, testEngines, type TestDatabase } from '../support/db';
@@ -219,26 +221,21 @@ describePostgres('row-level security [postgres]', () => {
     expect([aOwn?.id, bOnA, bOwn?.id, aOnB]).toEqual([a.portfolioId, null, b.portfolioId, null]);
   });
 
-  test('a rolled-back transaction, which undoes the setting it made, does not leave the connection on the wrong principal', async () => {
-    // One connection, so that every query below shares it.
-    const single = await openDatabase({ url: db.url!, poolSize: 1 });
+  test('the connection layer sets the principal only when it changed, and again after a rollback undid it', async () => {
+    const pool = new PrincipalPool({ connectionString: db.url!, max: 1 });
+    const client = (await pool.connect()) as unknown as PrincipalClient & PoolClient;
+    const setting = async (principal: string) => (await client.queryAs(principal, "SELECT current_setting('app.principal', true) AS p")).rows[0].p as string | null;
     try {
-      const count = (user: string) => asUser(user, () => single.prisma.transaction.count());
-      const aCount = await count(a.userId);
-      await expect(
-        asUser(b.userId, () =>
-          single.prisma.$transaction(async (tx) => {
-            await tx.transaction.count();
-            throw new Error('roll back');
-          }),
-        ),
-      ).rejects.toThrow('roll back');
-      // The rollback put A back on the connection; B's next query must still be B's.
-      const bCount = await count(b.userId);
-      expect(bCount).toBe(await asSystem(() => single.prisma.transaction.count({ where: { portfolioId: b.portfolioId } })));
-      expect(await count(a.userId)).toBe(aCount);
+      expect(await setting(a.userId)).toBe(a.userId);
+      await client.queryAs(a.userId, 'BEGIN');
+      expect(await setting('system')).toBe('system');
+      // The rollback undoes the set_config made inside the transaction: the connection holds A again.
+      await client.queryAs('system', 'ROLLBACK');
+      expect(await setting('system')).toBe('system');
+      expect(await setting(b.userId)).toBe(b.userId);
     } finally {
-      await single.close();
+      client.release();
+      await pool.end();
     }
   });
 });
