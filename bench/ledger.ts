@@ -2,7 +2,10 @@
 // SELL relieving 1,000 open lots, on PostgreSQL (when reachable) and embedded PGlite.
 // Usage: npx tsx bench/ledger.ts [fills=2000] [concurrency=16]
 //   PostgreSQL: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
-//   a throwaway database is created on it and dropped afterwards.
+//   a throwaway database is created on it and dropped afterwards. Twice: as the server runs,
+//   connected as the application role (row-level security applies), and, for the overhead of
+//   row-level security, the same code connected as the superuser (PostgreSQL skips every policy).
+//   Every step runs as the bench's user (src/db/principal.ts), as a request of theirs would.
 // Baselines measured in the same run, same engine, same concurrency:
 //   - raw SQL: one database transaction per fill inserting the same rows a booked fill
 //     writes (transaction, lot, fill, audit entry, cash upsert, order update), no reads,
@@ -16,6 +19,8 @@ import { LocalEventBus } from '../src/events/bus';
 import { createServices } from '../src/services';
 import { D } from '../src/domain/decimal';
 import { machineLine, median } from './support';
+import { appRoleUrl } from '../src/db/app-role';
+import { asUser } from '../src/db/principal';
 
 const FILLS = Number(process.argv[2] ?? 2000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
@@ -46,23 +51,23 @@ async function benchFills(db: Database, concurrency: number) {
   const { security, ctx } = await setup(db);
   const orders: string[] = [];
   for (let i = 0; i < PORTFOLIOS; i++) {
-    const p = await services.portfolios.create(ctx, { name: `fills ${i} ${randomUUID()}`, baseCurrency: 'USD' });
-    const o = await services.trading.placeOrder(ctx, { portfolioId: p.id, symbol: security.symbol, side: 'BUY', type: 'MARKET', quantity: new D(1_000_000) });
+    const p = await asUser(ctx.actor.userId, () => services.portfolios.create(ctx, { name: `fills ${i} ${randomUUID()}`, baseCurrency: 'USD' }));
+    const o = await asUser(ctx.actor.userId, () => services.trading.placeOrder(ctx, { portfolioId: p.id, symbol: security.symbol, side: 'BUY', type: 'MARKET', quantity: new D(1_000_000) }));
     orders.push(o.id);
   }
   const started = performance.now();
   await pool(FILLS, concurrency, (i) =>
-    services.trading.recordFill(ctx, {
+    asUser(ctx.actor.userId, () => services.trading.recordFill(ctx, {
       orderId: orders[i % orders.length]!,
       externalId: `bench-${randomUUID()}`,
       quantity: new D(10),
       price: new D('101.25'),
       fee: new D('0.5'),
       executedAt: new Date('2024-03-01T15:00:00Z'),
-    }),
+    })),
   );
   const ms = performance.now() - started;
-  const booked = await db.prisma.fill.count({ where: { orderId: { in: orders } } });
+  const booked = await asUser(ctx.actor.userId, () => db.prisma.fill.count({ where: { orderId: { in: orders } } }));
   if (booked !== FILLS) throw new Error(`expected ${FILLS} fills, found ${booked}`);
   return { perSecond: (FILLS / ms) * 1000, ms };
 }
@@ -73,22 +78,22 @@ async function benchRawFills(db: Database, concurrency: number) {
   const { user, security } = await setup(db);
   const portfolios: { id: string; order: string }[] = [];
   for (let i = 0; i < PORTFOLIOS; i++) {
-    const p = await prisma.portfolio.create({ data: { ownerId: user.id, name: `raw ${i} ${randomUUID()}`, baseCurrency: 'USD' } });
-    const o = await prisma.order.create({ data: { portfolioId: p.id, securityId: security.id, side: 'BUY', type: 'MARKET', quantity: '1000000' } });
+    const p = await asUser(user.id, () => prisma.portfolio.create({ data: { ownerId: user.id, name: `raw ${i} ${randomUUID()}`, baseCurrency: 'USD' } }));
+    const o = await asUser(user.id, () => prisma.order.create({ data: { portfolioId: p.id, securityId: security.id, side: 'BUY', type: 'MARKET', quantity: '1000000' } }));
     portfolios.push({ id: p.id, order: o.id });
   }
   const started = performance.now();
   await pool(FILLS, concurrency, (i) => {
     const { id, order } = portfolios[i % portfolios.length]!;
     const txn = randomUUID();
-    return prisma.$transaction(async (tx) => {
+    return asUser(user.id, () => prisma.$transaction(async (tx) => {
       await tx.$executeRaw`INSERT INTO transactions (id, portfolio_id, security_id, type, trade_date, quantity, price, amount, fee, currency) VALUES (${txn}::uuid, ${id}::uuid, ${security.id}::uuid, 'BUY', '2024-03-01', 10, 101.25, -1013, 0.5, 'USD')`;
       await tx.$executeRaw`INSERT INTO lots (id, portfolio_id, security_id, open_transaction_id, qty_original, qty_open, cost_basis, acquired_on) VALUES (${randomUUID()}::uuid, ${id}::uuid, ${security.id}::uuid, ${txn}::uuid, 10, 10, 1013, '2024-03-01')`;
       await tx.$executeRaw`INSERT INTO fills (id, order_id, transaction_id, external_id, quantity, price, fee, executed_at) VALUES (${randomUUID()}::uuid, ${order}::uuid, ${txn}::uuid, ${randomUUID()}, 10, 101.25, 0.5, now())`;
       await tx.$executeRaw`INSERT INTO cash_balances (portfolio_id, currency, balance, updated_at) VALUES (${id}::uuid, 'USD', -1013, now()) ON CONFLICT (portfolio_id, currency) DO UPDATE SET balance = cash_balances.balance + EXCLUDED.balance`;
       await tx.$executeRaw`UPDATE orders SET filled_qty = filled_qty + 10, status = 'PARTIALLY_FILLED' WHERE id = ${order}::uuid`;
-      await tx.$executeRaw`INSERT INTO audit_log (action, entity_type, entity_id, portfolio_id, after) VALUES ('fill.record', 'Fill', ${txn}, ${id}::uuid, '{}'::jsonb)`;
-    });
+      await tx.$executeRaw`INSERT INTO audit_log (actor_user_id, action, entity_type, entity_id, portfolio_id, after) VALUES (${user.id}::uuid, 'fill.record', 'Fill', ${txn}, ${id}::uuid, '{}'::jsonb)`;
+    }));
   });
   const ms = performance.now() - started;
   return { perSecond: (FILLS / ms) * 1000, ms };
@@ -119,24 +124,24 @@ async function benchSell(db: Database) {
   const times: number[] = [];
   const raw: number[] = [];
   for (let run = 0; run < SELL_RUNS; run++) {
-    const pid = await thousandLots(db, user.id, security.id);
+    const pid = await asUser(user.id, () => thousandLots(db, user.id, security.id));
     const started = performance.now();
-    await services.ledger.record(ctx, { portfolioId: pid, type: 'SELL', date: '2024-06-03', symbol: security.symbol, quantity: new D(LOTS * 10), price: new D('12.5'), fee: new D(1) });
+    await asUser(user.id, () => services.ledger.record(ctx, { portfolioId: pid, type: 'SELL', date: '2024-06-03', symbol: security.symbol, quantity: new D(LOTS * 10), price: new D('12.5'), fee: new D(1) }));
     times.push(performance.now() - started);
-    const gains = await db.prisma.realizedGain.count({ where: { portfolioId: pid } });
+    const gains = await asUser(user.id, () => db.prisma.realizedGain.count({ where: { portfolioId: pid } }));
     if (gains !== LOTS) throw new Error(`expected ${LOTS} realized gains, found ${gains}`);
 
     // Baseline: the same writes as two raw statements in one transaction.
-    const pid2 = await thousandLots(db, user.id, security.id);
-    const ids = (await db.prisma.lot.findMany({ where: { portfolioId: pid2 }, select: { id: true, openTransactionId: true } }));
+    const pid2 = await asUser(user.id, () => thousandLots(db, user.id, security.id));
+    const ids = await asUser(user.id, () => db.prisma.lot.findMany({ where: { portfolioId: pid2 }, select: { id: true, openTransactionId: true } }));
     const t0 = performance.now();
-    await db.prisma.$transaction(async (tx) => {
+    await asUser(user.id, () => db.prisma.$transaction(async (tx) => {
       await tx.$executeRaw`UPDATE lots SET qty_open = 0, cost_basis = 0, closed_on = '2024-06-03' WHERE portfolio_id = ${pid2}::uuid`;
       await tx.$executeRaw`
         INSERT INTO realized_gains (id, portfolio_id, lot_id, transaction_id, security_id, quantity, proceeds, cost, gain, currency, acquired_on, sold_on, holding_days, long_term)
         SELECT gen_random_uuid(), ${pid2}::uuid, lot, ${ids[0]!.openTransactionId}::uuid, ${security.id}::uuid, 10, 125, 100, 25, 'USD', '2023-01-02', '2024-06-03', 518, true
         FROM unnest(${ids.map((r) => r.id)}::uuid[]) AS lot`;
-    });
+    }));
     raw.push(performance.now() - t0);
   }
   return { median: median(times), runs: times, rawMedian: median(raw) };
@@ -145,7 +150,6 @@ async function benchSell(db: Database) {
 async function withEngine(name: string, open: () => Promise<{ db: Database; drop: () => Promise<void> }>) {
   const { db, drop } = await open();
   try {
-    await applyMigrations(db);
     const conc = db.engine === 'pglite' ? 1 : CONCURRENCY;
     const fills = await benchFills(db, conc);
     const rawFills = await benchRawFills(db, conc);
@@ -169,19 +173,23 @@ async function main() {
     console.error(`PostgreSQL not reachable at ${admin}: PGlite only`);
   }
   if (pg) {
-    const name = `fg_bench_${randomBytes(4).toString('hex')}`;
-    await probe.query(`CREATE DATABASE ${name}`);
-    const u = new URL(admin);
-    u.pathname = `/${name}`;
-    results.push(
-      await withEngine('PostgreSQL', async () => {
-        const db = await openDatabase({ url: u.toString(), poolSize: CONCURRENCY + 4 });
-        return { db, drop: async () => { await db.close(); await probe.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } };
-      }),
-    );
+    // A fresh migrated database, opened as `role`.
+    const fresh = (role: 'app' | 'superuser') => async () => {
+      const name = `fg_bench_${randomBytes(4).toString('hex')}`;
+      await probe.query(`CREATE DATABASE ${name}`);
+      const u = new URL(admin);
+      u.pathname = `/${name}`;
+      const migrator = await openDatabase({ url: u.toString() });
+      await applyMigrations(migrator);
+      await migrator.close();
+      const db = await openDatabase({ url: role === 'app' ? appRoleUrl(u.toString()) : u.toString(), poolSize: CONCURRENCY + 4 });
+      return { db, drop: async () => { await db.close(); await probe.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } };
+    };
+    results.push(await withEngine('PostgreSQL (application role, row-level security)', fresh('app')));
+    results.push(await withEngine('PostgreSQL (superuser: no row-level security)', fresh('superuser')));
   }
   await probe.end().catch(() => undefined);
-  results.push(await withEngine('PGlite (in-memory)', async () => { const db = await openDatabase({ dataDir: 'memory://' }); return { db, drop: () => db.close() }; }));
+  results.push(await withEngine('PGlite (in-memory)', async () => { const db = await openDatabase({ dataDir: 'memory://' }); await applyMigrations(db); return { db, drop: () => db.close() }; }));
 
   console.log(`\n${machineLine()}`);
   console.log(`${FILLS} fills of 10 @ 101.25 (fee 0.5) over ${PORTFOLIOS} portfolios/orders; SELL of ${LOTS * 10} relieving ${LOTS} HIFO lots, median of ${SELL_RUNS}\n`);

@@ -1,8 +1,11 @@
-/* What every benchmark needs: a fresh migrated PostgreSQL database, the real server on it
- * with a MANAGER key, a median, and a line naming the machine. */
+/* What every benchmark needs: a fresh migrated PostgreSQL database (opened as the application
+ * role, as the server runs), the real server on it with a MANAGER key, a median, and a line
+ * naming the machine. */
 import os from 'node:os';
 import { Client } from 'pg';
 import { openDatabase, type Database } from '../src/db/client';
+import { appRoleUrl } from '../src/db/app-role';
+import { asSystem } from '../src/db/principal';
 import { applyMigrations } from '../src/db/migrate';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
@@ -16,8 +19,14 @@ export const SYSTEM: ServiceContext = { actor: { userId: '00000000-0000-0000-000
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export interface BenchDatabase {
+  /** As the application role: row-level security applies. */
   db: Database;
+  /** The superuser's connection string (raw baselines, DDL). */
   url: string;
+  /** The application role's connection string. */
+  appUrl: string;
+  /** The same database as the superuser, whom PostgreSQL holds to no policy: the no-row-level-security baseline. */
+  superuser(): Promise<Database>;
   pgVersion: string;
   /** Drops the database unless KEEP_DB is set. */
   drop(): Promise<void>;
@@ -31,12 +40,16 @@ export async function benchDatabase(prefix: string, poolSize = 10): Promise<Benc
   await admin.query(`CREATE DATABASE ${name}`);
   const u = new URL(ADMIN_URL);
   u.pathname = `/${name}`;
-  const db = await openDatabase({ url: u.toString(), poolSize });
-  await applyMigrations(db);
+  const migrator = await openDatabase({ url: u.toString() });
+  await applyMigrations(migrator);
+  await migrator.close();
+  const db = await openDatabase({ url: appRoleUrl(u.toString()), poolSize });
   const pgVersion = (await db.prisma.$queryRawUnsafe<{ v: string }[]>("SELECT current_setting('server_version') AS v"))[0]!.v;
   return {
     db,
     url: u.toString(),
+    appUrl: appRoleUrl(u.toString()),
+    superuser: () => openDatabase({ url: u.toString(), poolSize }),
     pgVersion,
     drop: async () => {
       await db.close();
@@ -68,8 +81,8 @@ export async function benchServer(bench: BenchDatabase, env: Record<string, stri
   const app = await createApp({ config, db: bench.db, log: createLogger('silent') });
   const port = await app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/graphql`;
-  const user = await app.services.identity.createUser(SYSTEM, { email: 'bench@bench.local', role: 'MANAGER' });
-  const key = (await app.services.identity.createApiKey(SYSTEM, { name: 'bench', userId: user.id })).key;
+  const user = await asSystem(() => app.services.identity.createUser(SYSTEM, { email: 'bench@bench.local', role: 'MANAGER' }));
+  const key = (await asSystem(() => app.services.identity.createApiKey(SYSTEM, { name: 'bench', userId: user.id }))).key;
   return {
     app,
     url,

@@ -11,6 +11,9 @@
  */
 import { D } from '../src/domain/decimal';
 import { businessDays } from '../src/domain/nav-series';
+import { actAsUser } from '../src/db/principal';
+import { createServices } from '../src/services';
+import { LocalEventBus } from '../src/events/bus';
 import { benchDatabase, benchServer, benchSymbol as sym, createBenchSecurities, machineLine, median, seedThousandPositions, VALUATION_QUERY as VAL, VALUATION_SUM_SQL } from './support';
 
 const RUNS = Number(process.argv[2] ?? 50);
@@ -23,6 +26,8 @@ async function main() {
     await createBenchSecurities(db);
     const server = await benchServer(bench);
     const { app, ctx, gql } = server;
+    // From here on the bench acts as its MANAGER, as the server would for their requests.
+    actAsUser(ctx.actor!.userId);
     const today = new Date().toISOString().slice(0, 10);
     const recent = businessDays(new Date(Date.now() - 200 * 86_400_000).toISOString().slice(0, 10), today).slice(-60);
     const bars = [];
@@ -83,6 +88,19 @@ async function main() {
     rows.push(['service valueMany, warm', await time(RUNS, () => svc.valueMany([portfolio]))]);
     rows.push(['  positions and cash: the query and decoding', await time(RUNS, () => svc.current([big.id]))]);
     rows.push(['baseline: one SQL query summing qty × quote × FX', await time(RUNS, () => db.prisma.$queryRawUnsafe(VALUATION_SUM_SQL, big.id))]);
+    // The same service calls on a superuser connection, which PostgreSQL holds to no policy: what row-level security costs.
+    const superuser = await bench.superuser();
+    const plainBus = new LocalEventBus();
+    const plain = createServices(superuser.prisma, plainBus).valuation as any;
+    const invalidatePlain = async () => {
+      plainBus.publish({ type: 'prices.ingested', prices: [{ securityId: secId, symbol: sym(0), price: '10', ts: new Date().toISOString() }] });
+      await new Promise((r) => setImmediate(r));
+    };
+    await plain.valueMany([portfolio]);
+    rows.push(['service valueMany, cold, as the superuser (no row-level security)', await time(RUNS, () => plain.valueMany([portfolio]), invalidatePlain)]);
+    rows.push(['  positions and cash, as the superuser (no row-level security)', await time(RUNS, () => plain.current([big.id]))]);
+    rows.push(['baseline SQL, as the superuser (no row-level security)', await time(RUNS, () => superuser.prisma.$queryRawUnsafe(VALUATION_SUM_SQL, big.id))]);
+    await superuser.close();
     console.log('\n| case | median ms |\n|---|---:|');
     for (const [k, v] of rows) console.log(`| ${k} | ${v.toFixed(1)} |`);
     await server.close();

@@ -1,5 +1,5 @@
 // Usage: npm run import:prices -- <file.csv>   |   npm run import:fx -- <file.csv>
-// Streams the file into the database of DATABASE_URL (COPY on PostgreSQL) or the embedded
+// Streams the file into the database of DATABASE_URL, as the application role (COPY on PostgreSQL), or the embedded
 // one in DATA_DIR, with progress on stderr. Exit code 0 when every row landed, 2 when some
 // were rejected (listed), 1 on failure. With REDIS_URL, each committed batch is announced to
 // the running servers (prices.ingested / fx.ingested), as the mutations announce theirs.
@@ -13,7 +13,7 @@ async function main() {
   const [kind, file] = process.argv.slice(2);
   if ((kind !== 'prices' && kind !== 'fx') || !file) throw new Error('usage: npm run import:prices -- <file.csv>  or  npm run import:fx -- <file.csv>');
   const config = loadConfig();
-  const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+  const db = await openDatabase(config.databaseAppUrl ? { url: config.databaseAppUrl } : { dataDir: config.dataDir });
   // Bus warnings go to stderr with the progress: stdout holds the result line alone.
   const bus = await createEventBus(config.redisUrl, pino({ level: 'warn' }, pino.destination(2)));
   let last = 0;
@@ -25,7 +25,7 @@ async function main() {
     process.stderr.write(`\r${kind}: ${p.rows.toLocaleString('en')} rows (${pct}%), ${p.accepted.toLocaleString('en')} accepted, ${p.rejected} rejected, ${rate.toLocaleString('en')} rows/s   `);
   };
   try {
-    const importer = new MarketImporter(db.prisma, { pgUrl: config.databaseUrl, onProgress: progress, bus });
+    const importer = new MarketImporter(db.prisma, { pgUrl: config.databaseAppUrl, onProgress: progress, bus });
     const r = kind === 'prices' ? await importer.importPrices(file) : await importer.importFx(file);
     process.stderr.write('\n');
     for (const e of r.errors.slice(0, 50)) console.error(`line ${e.index}: ${e.message}`);

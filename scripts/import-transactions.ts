@@ -10,6 +10,7 @@ import { LocalEventBus } from '../src/events/bus';
 import { createServices } from '../src/services';
 import { isUuid } from '../src/services/validate';
 import { importTransactions, type ImportProgress } from '../src/services/transaction-import';
+import { asSystem, asUser } from '../src/db/principal';
 
 function args(argv: string[]): { file: string; portfolioId: string } {
   let file: string | undefined;
@@ -26,9 +27,10 @@ function args(argv: string[]): { file: string; portfolioId: string } {
 async function main(): Promise<number> {
   const { file, portfolioId } = args(process.argv.slice(2));
   const config = loadConfig();
-  const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+  const db = await openDatabase(config.databaseAppUrl ? { url: config.databaseAppUrl } : { dataDir: config.dataDir });
   try {
-    const portfolio = isUuid(portfolioId) ? await db.prisma.portfolio.findUnique({ where: { id: portfolioId }, include: { owner: true } }) : null;
+    // Whose portfolio it is, asked for the system; the booking then runs as that owner.
+    const portfolio = isUuid(portfolioId) ? await asSystem(() => db.prisma.portfolio.findUnique({ where: { id: portfolioId }, include: { owner: true } })) : null;
     if (!portfolio) throw new Error(`portfolio ${portfolioId} not found`);
     const services = createServices(db.prisma, new LocalEventBus());
     const ctx = { actor: { userId: portfolio.ownerId, role: portfolio.owner.role, apiKeyId: null }, meta: { requestId: `import-transactions-${Date.now()}` } };
@@ -39,7 +41,7 @@ async function main(): Promise<number> {
       const pct = p.totalBytes ? Math.min(100, (100 * p.bytes) / p.totalBytes).toFixed(1) : '100';
       process.stderr.write(`\rtransactions: ${p.rows} rows (${pct}%), ${p.booked} booked, ${p.replayed} already booked, ${p.rejected} rejected   `);
     };
-    const r = await importTransactions(services.ledger, ctx, file, portfolio.id, progress);
+    const r = await asUser(portfolio.ownerId, () => importTransactions(services.ledger, ctx, file, portfolio.id, progress));
     process.stderr.write('\n');
     for (const e of r.errors.slice(0, 100)) console.error(`line ${e.line}: ${e.message}`);
     if (r.errors.length > 100) console.error(`… and ${r.errors.length - 100} more rejected rows`);

@@ -2,11 +2,15 @@ import path from 'node:path';
 import type { QueryLimits } from './graphql/limits';
 import type { RateLimitConfig } from './server/rate-limit';
 import type { WebhookOptions } from './services/webhooks';
+import { appRoleUrl } from './db/app-role';
 
 /** Every setting comes from the environment; `.env.example` lists them with their defaults. */
 export interface Config {
   port: number;
+  /** Migrations run with this connection (it owns the tables). */
   databaseUrl: string | undefined;
+  /** The server's own connection on PostgreSQL: a role held to row-level security (src/db/app-role.ts). */
+  databaseAppUrl: string | undefined;
   dataDir: string;
   redisUrl: string | undefined;
   bootstrapApiKey: string | undefined;
@@ -67,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: int('PORT', env.PORT, 4000),
     databaseUrl,
+    databaseAppUrl: databaseUrl && (env.DATABASE_APP_URL || appRoleUrl(databaseUrl)),
     dataDir: path.resolve(env.DATA_DIR || './.data'),
     redisUrl: env.REDIS_URL || undefined,
     bootstrapApiKey: env.BOOTSTRAP_API_KEY || undefined,

@@ -3,6 +3,8 @@ import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@p
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
+import { PrincipalPool } from './principal-pool';
+import { currentPrincipal, withPrincipal } from './principal';
 
 export type Engine = 'postgres' | 'pglite';
 
@@ -29,9 +31,22 @@ export interface DatabaseOptions {
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
-    const adapterFactory = wholeScripts(new PrismaPg({ connectionString: options.url, max: options.poolSize ?? 10 }));
+    const pool = new PrincipalPool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle connection the server ends (a restart, a dropped database) leaves the pool, which opens
+    // another when asked; Prisma listens only while its adapter is connected, this covers the rest.
+    pool.on('error', () => undefined);
+    const adapterFactory = wholeScripts(new PrismaPg(pool));
     const prisma = new PrismaClient({ adapter: adapterFactory });
-    return { prisma, engine: 'postgres', adapterFactory, close: () => prisma.$disconnect() };
+    batchPerPrincipal(prisma);
+    return {
+      prisma,
+      engine: 'postgres',
+      adapterFactory,
+      close: async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      },
+    };
   }
   const pglite = new PGlite(options.dataDir ?? 'memory://', options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   await pglite.waitReady;
@@ -47,6 +62,35 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await pglite.close();
     },
   };
+}
+
+/*
+ * Prisma batches the findUnique calls made in one tick into one query, run from the first
+ * caller's context: calls of different principals would share one principal. Batches are kept
+ * apart per principal, and each runs under its own. This reaches into Prisma's request handler
+ * (7.10); if that changes shape, opening the database fails here rather than mixing principals.
+ */
+type Loader = { batchBy(req: object): string | undefined; singleLoader(req: object): Promise<unknown>; batchLoader(reqs: object[]): Promise<unknown> };
+
+function batchPerPrincipal(prisma: PrismaClient): void {
+  const loader = (prisma as unknown as { _requestHandler?: { dataloader?: { options?: Loader } } })._requestHandler?.dataloader?.options;
+  if (!loader || typeof loader.batchBy !== 'function' || typeof loader.singleLoader !== 'function' || typeof loader.batchLoader !== 'function') {
+    throw new Error("Prisma's request batching is not the one src/db/client.ts knows: cannot keep principals apart");
+  }
+  const { batchBy, singleLoader, batchLoader } = { batchBy: loader.batchBy.bind(loader), singleLoader: loader.singleLoader.bind(loader), batchLoader: loader.batchLoader.bind(loader) };
+  const principalOf = new WeakMap<object, string>();
+  loader.batchBy = (req) => {
+    const key = batchBy(req);
+    if (!key) return key;
+    const principal = currentPrincipal();
+    principalOf.set(req, principal);
+    return `${key}\0${principal}`;
+  };
+  loader.singleLoader = (req) => {
+    const principal = principalOf.get(req);
+    return principal === undefined ? singleLoader(req) : withPrincipal(principal, () => singleLoader(req));
+  };
+  loader.batchLoader = (reqs) => withPrincipal(principalOf.get(reqs[0]!) ?? '', () => batchLoader(reqs));
 }
 
 /*

@@ -12,7 +12,9 @@ export type DomainEvent =
   /** An alert rule was created or changed: the alert engine (re)loads it. */
   | { type: 'alert.rules.changed'; portfolioId: string; ruleId: string }
   /** An API key revoked or a session ended: open sockets using it are closed at once. */
-  | { type: 'credential.revoked'; apiKeyId?: string; sessionId?: string };
+  | { type: 'credential.revoked'; apiKeyId?: string; sessionId?: string }
+  /** A portfolio is no longer shared with this VIEWER: their subscriptions on it end at once. */
+  | { type: 'portfolio.unshared'; portfolioId: string; userId: string };
 
 export type DomainEventType = DomainEvent['type'];
 export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;

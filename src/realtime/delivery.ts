@@ -10,6 +10,8 @@ export interface DeliveryOptions<C> {
   perEventContext: (base: C) => C;
   /** Errors of a result as the server formats them everywhere else. */
   formatErrors: (errors: readonly GraphQLError[]) => GraphQLFormattedError[];
+  /** Runs a shared execution on behalf of the subscriber whose args it has (the database holds it to that user's rows). */
+  executeAs: <R>(args: ExecutionArgs, run: () => R) => R;
   onSlowConsumer?: (bufferedAmount: number) => void;
   /** Messages sent since the last call, with and without errors (counted in batches, not per message). */
   onDelivered?: (ok: number, failed: number) => void;
@@ -30,7 +32,8 @@ interface Serialized {
  * and that JSON: byte for byte what graphql-ws sends. The cache hangs off the event object
  * (the engine hands all subscribers of a portfolio the same one), so it goes with the event.
  * Access was checked per subscriber when it subscribed, and the selection under an event does
- * not depend on who asks. Each execution gets a fresh context (fresh DataLoaders).
+ * not depend on who asks (every subscriber an event reaches may read its portfolio), so it runs
+ * as the first subscriber it reaches (`executeAs`). Each execution gets a fresh context (fresh DataLoaders).
  *
  * A stream hands over its next value only after the previous frame was written (its buffer
  * keeps the latest per key meanwhile), as graphql-ws's own loop did. The frames of one
@@ -83,7 +86,7 @@ export class SharedDelivery<C> {
     if (!perEvent) this.results.set(event, (perEvent = new Map()));
     let r = perEvent.get(key);
     if (!r) {
-      const result = execute({ ...args, rootValue: event, contextValue: this.options.perEventContext(args.contextValue as C) });
+      const result = this.options.executeAs(args, () => execute({ ...args, rootValue: event, contextValue: this.options.perEventContext(args.contextValue as C) }));
       r = result instanceof Promise ? result.then((x) => this.serialize(x)) : this.serialize(result);
       perEvent.set(key, r);
     }

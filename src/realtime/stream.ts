@@ -20,6 +20,7 @@ export class SubscriptionStream<T> implements AsyncIterableIterator<T> {
   private done = false;
   private failure: unknown = undefined;
   private seq = 0;
+  private closeHooks: (() => void)[] | null = null;
   dropped = 0;
 
   constructor(
@@ -123,6 +124,14 @@ export class SubscriptionStream<T> implements AsyncIterableIterator<T> {
     this.waiter = null;
     w?.resolve({ value: undefined, done: true });
     this.onClose();
+    for (const hook of this.closeHooks ?? []) hook();
+    this.closeHooks = null;
+  }
+
+  /** `hook` runs when the stream closes (at once if it has), after the engine's own `onClose`. */
+  onClosed(hook: () => void): void {
+    if (this.done) hook();
+    else (this.closeHooks ??= []).push(hook);
   }
 
   [Symbol.asyncIterator](): this {

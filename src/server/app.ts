@@ -24,6 +24,8 @@ import { limitRules } from '../graphql/limits';
 import { queryCostPlugin } from './query-limits';
 import { createRateLimitStore, httpRateLimit, RateLimits } from './rate-limit';
 import { credentialOf } from './auth';
+import { becomeUser, inRequestScope, withoutPrincipal } from '../db/principal';
+import { assertHeldToPolicies } from '../db/app-role';
 
 export interface App {
   server: http.Server;
@@ -63,7 +65,17 @@ function operationLogging(log: Logger, metrics: Metrics): ApolloServerPlugin<Gra
   };
 }
 
-export async function createApp({ config, db, log }: { config: Config; db: Database; log: Logger }): Promise<App> {
+/**
+ * The server over an open database. Whatever principal the caller runs under, the server's
+ * background work (engines, workers, timers) does not inherit it: each says in code what it
+ * runs as (src/db/principal.ts), and each request starts with nobody.
+ */
+export function createApp(opts: { config: Config; db: Database; log: Logger }): Promise<App> {
+  return withoutPrincipal(() => buildApp(opts));
+}
+
+async function buildApp({ config, db, log }: { config: Config; db: Database; log: Logger }): Promise<App> {
+  await assertHeldToPolicies(db);
   const bus = await createEventBus(config.redisUrl, log);
   const services = createServices(db.prisma, bus, {
     identity: { sessionTtlMinutes: config.sessionTtlMinutes, loginMaxAttempts: config.loginMaxAttempts, loginLockoutMinutes: config.loginLockoutMinutes },
@@ -158,11 +170,14 @@ export async function createApp({ config, db, log }: { config: Config; db: Datab
     },
     httpRateLimit(rateLimits, credentialOf, log),
     express.json({ limit: config.maxBodyBytes }),
+    // Here, after the body is read (its stream events would leave the scope), the request's database principal starts empty.
+    (_req, _res, next) => inRequestScope(next),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const request = { actor: null, meta: requestMeta(req) };
         try {
           const actor = await actorFromAuthorization(services, request, req.headers.authorization);
+          becomeUser(actor?.userId ?? null);
           return { services, request: { ...request, actor }, loaders: createLoaders(db.prisma) };
         } catch (err) {
           // The whole request is refused: 401 with the coded error.

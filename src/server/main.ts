@@ -10,21 +10,29 @@ import { PaperBroker } from '../services/paper-broker';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
+import { asSystem } from '../db/principal';
 
 /** `npm start`: migrate, bootstrap, seed the demo when asked, serve; stop cleanly on SIGTERM/SIGINT. */
 async function main() {
   const bootStarted = Date.now();
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  const applied = await applyMigrations(db);
-  if (applied.length) log.info({ applied, engine: db.engine }, 'migrations applied');
+  const migrator = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const applied = await applyMigrations(migrator);
+  if (applied.length) log.info({ applied, engine: migrator.engine }, 'migrations applied');
+  // On PostgreSQL the server runs as the application role, held to row-level security; PGlite has one connection.
+  let db = migrator;
+  if (config.databaseAppUrl) {
+    await migrator.close();
+    db = await openDatabase({ url: config.databaseAppUrl });
+  }
 
   const app = await createApp({ config, db, log });
   if (config.bootstrapApiKey) {
     await app.services.identity.ensureKey({ actor: null, meta: { requestId: 'bootstrap' } }, config.bootstrapApiKey, { email: 'admin@foliograph.local', role: 'ADMIN', name: 'Administrator' }, 'bootstrap key');
   }
-  if (config.seedDemo) await seedDemo(app.services, async () => (await db.prisma.security.count()) === 0, log);
+  // Seeding writes the demo user's portfolios before anyone signs in: for the system.
+  if (config.seedDemo) await asSystem(() => seedDemo(app.services, async () => (await db.prisma.security.count()) === 0, log));
   const stopSimulator = config.marketSimulator ? await demoMarket(app.services, db, log, config.marketSimulatorIntervalMs) : () => undefined;
   const stopBroker = config.paperBroker ? new PaperBroker(db.prisma, app.bus, app.services.trading, log).start() : () => undefined;
 

@@ -3,6 +3,7 @@ import type { ServiceContext, Services } from '../services';
 import type { Db } from '../services/db';
 import { D } from '../domain/decimal';
 import { DEMO_SECURITIES, prng } from '../db/demo-data';
+import { asSystem } from '../db/principal';
 
 /**
  * The demo's market: every `intervalMs` each demo security moves by a small random step
@@ -30,7 +31,8 @@ export function startMarketSimulator(services: Services, db: Db, ctx: ServiceCon
       busy = false;
     }
   };
-  const timer = setInterval(() => void tick(), intervalMs);
+  // A price feed, not a user: it runs in the system context.
+  const timer = setInterval(() => void asSystem(tick), intervalMs);
   log.info({ intervalMs, securities: DEMO_SECURITIES.length }, 'market simulator started');
   return () => clearInterval(timer);
 }

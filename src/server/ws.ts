@@ -14,6 +14,7 @@ import { rateLimitedError, type RateLimits } from './rate-limit';
 import type { EventBus } from '../events/bus';
 import { cutStalledSockets, withLiveOptions, type LiveSocketOptions } from '../realtime/graphql-ws';
 import { costRefusal, limitRules, type QueryLimits } from '../graphql/limits';
+import { asOperationUser, asSocketUser, OpenSubscriptions } from './ws-principal';
 
 type SocketState = {
   actor?: Actor;
@@ -55,6 +56,9 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
   const unsubscribeRevoked = opts.bus.subscribe('credential.revoked', (e) =>
     forbid((a) => (!!e.apiKeyId && a.apiKeyId === e.apiKeyId) || (!!e.sessionId && a.sessionId === e.sessionId)),
   );
+  // A portfolio unshared from a VIEWER: their subscriptions on it end at once (the socket stays).
+  const subscriptions = new OpenSubscriptions();
+  const unsubscribeUnshared = opts.bus.subscribe('portfolio.unshared', (e) => subscriptions.endFor(e.userId, e.portfolioId));
   // …and by a periodic re-check of every open socket's credential in one batch (expiry,
   // deactivated users, revocations this process did not hear of); socket slots refreshed meanwhile.
   let checking = false;
@@ -81,8 +85,9 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
   recheck.unref();
 
   const graphqlWs = useServer<Record<string, unknown> | undefined, SocketState>(
-    // Live subscriptions: shared execution per event, per-socket cap, slow-consumer cut-off (src/realtime/graphql-ws.ts).
-    withLiveOptions({
+    // Live subscriptions: shared execution per event, per-socket cap, slow-consumer cut-off (src/realtime/graphql-ws.ts);
+    // every operation runs as the socket's user (src/server/ws-principal.ts).
+    asSocketUser(withLiveOptions({
       schema,
       validate: validateWithLimits,
       // The cost limit needs the variables, which `validate` does not get: parsed and validated
@@ -149,12 +154,13 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
       ...opts.live,
       perEventContext: (c: GraphQLContext) => ({ ...c, loaders: createLoaders(db.prisma) }),
       formatErrors: format,
+      executeAs: asOperationUser,
       onSlowConsumer: (bytes) => log.warn({ bufferedAmount: bytes }, 'websocket: slow consumer cut off'),
       onDelivered: (ok, failed) => {
         if (ok) metrics.graphqlOperations.inc({ transport: 'ws', type: 'subscription', outcome: 'ok' }, ok);
         if (failed) metrics.graphqlOperations.inc({ transport: 'ws', type: 'subscription', outcome: 'error' }, failed);
       },
-    }),
+    }), subscriptions),
     wss,
   );
   const stopStallWatch = cutStalledSockets(() => wss.clients, opts.stallTimeoutMs, (bytes) => log.warn({ bufferedAmount: bytes }, 'websocket: stalled consumer cut off'));
@@ -168,6 +174,7 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
       clearInterval(recheck);
       stopStallWatch();
       unsubscribeRevoked();
+      unsubscribeUnshared();
       const disposed = graphqlWs.dispose();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([disposed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);

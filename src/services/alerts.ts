@@ -11,6 +11,7 @@ import { inTransaction } from './transaction';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, symbol as validSymbol } from './validate';
 import { validateWebhookUrl, WebhookService } from './webhooks';
+import { asSystem } from '../db/principal';
 
 export interface AlertRuleInput {
   portfolioId: string;
@@ -134,12 +135,13 @@ export class AlertService {
   }
 
   // ------------------------------------------------------------------ for the alert engine
+  // It watches every owner's rules: these run in the system context.
 
   async activeRules(where: { portfolioId?: string; ruleId?: string } = {}): Promise<ActiveRule[]> {
-    const rows = await this.db.alertRule.findMany({
+    const rows = await asSystem(() => this.db.alertRule.findMany({
       where: { isActive: true, ...(where.portfolioId ? { portfolioId: where.portfolioId } : {}), ...(where.ruleId ? { id: where.ruleId } : {}) },
       include: { security: { select: { symbol: true } } },
-    });
+    }));
     return rows.map((r) => ({
       id: r.id,
       portfolioId: r.portfolioId,
@@ -159,7 +161,7 @@ export class AlertService {
    */
   async recordFiring(f: { ruleId: string; portfolioId: string; type: AlertType; value: string; message: string; dedupeKey: string; at: Date }): Promise<string | null> {
     const system: ServiceContext = { actor: null, meta: { requestId: `alert:${f.dedupeKey}` } };
-    return inTransaction(this.db, system, async (tx, afterCommit) => {
+    return asSystem(() => inTransaction(this.db, system, async (tx, afterCommit) => {
       const [row] = await tx.$queryRaw<{ id: string }[]>`
         INSERT INTO alert_events (id, rule_id, portfolio_id, type, value, message, dedupe_key, triggered_at)
         SELECT ${randomUUID()}::uuid, ${f.ruleId}::uuid, ${f.portfolioId}::uuid, ${f.type}::"AlertType", ${f.value}::numeric, ${f.message}, ${f.dedupeKey}, ${f.at}
@@ -173,12 +175,12 @@ export class AlertService {
       await writeAudit(tx, system, { action: 'alert.trigger', entityType: 'AlertEvent', entityId: row.id, portfolioId: f.portfolioId, after: { ruleId: f.ruleId, value: f.value, dedupeKey: f.dedupeKey } });
       afterCommit(() => this.bus.publish({ type: 'alert.triggered', portfolioId: f.portfolioId, alertEventId: row.id }));
       return row.id;
-    });
+    }));
   }
 
   /** The rule's condition no longer holds: it may fire again. */
   async markCleared(ruleId: string): Promise<void> {
-    await this.db.$executeRaw`UPDATE alert_rules SET triggered = false WHERE id = ${ruleId}::uuid AND triggered`;
+    await asSystem(() => this.db.$executeRaw`UPDATE alert_rules SET triggered = false WHERE id = ${ruleId}::uuid AND triggered`);
   }
 
   async eventById(id: string): Promise<AlertEvent | null> {

@@ -10,6 +10,7 @@ import { recordSecurityEvent, writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { hashPassword, verifyPassword } from './passwords';
 import { badInput, email as validEmail, isUuid, optionalText, text } from './validate';
+import { asSystem } from '../db/principal';
 
 const KEY_PREFIX = 'fg_';
 /** Session tokens from `login` look different from API keys, so a credential names its kind. */
@@ -79,7 +80,12 @@ export class IdentityService {
    * The actor behind a bearer credential, or UNAUTHENTICATED. Every refusal is a security
    * event naming why (unknown, revoked, expired key; inactive user).
    */
-  async authenticate(ctx: ServiceContext, key: string): Promise<Actor> {
+  authenticate(ctx: ServiceContext, key: string): Promise<Actor> {
+    // Before the credential is resolved there is no user to act for: an identity lookup, for the system.
+    return asSystem(() => this.resolveCredential(ctx, key));
+  }
+
+  private async resolveCredential(ctx: ServiceContext, key: string): Promise<Actor> {
     if (key.startsWith(SESSION_PREFIX)) return this.authenticateSession(ctx, key);
     const row = key.length <= 200 ? await this.db.apiKey.findUnique({ where: { keyHash: hashApiKey(key) }, include: { user: true } }) : null;
     const now = new Date();
@@ -126,7 +132,12 @@ export class IdentityService {
    * or the account locked. LOGIN_MAX_ATTEMPTS failures in a row lock the account until
    * `locked_until`; each failure and each lockout is a security event.
    */
-  async login(ctx: ServiceContext, input: { email: string; password: string }): Promise<CreatedSession> {
+  login(ctx: ServiceContext, input: { email: string; password: string }): Promise<CreatedSession> {
+    // Nobody is signed in yet: the lookup by email and the session it opens are the system's.
+    return asSystem(() => this.signIn(ctx, input));
+  }
+
+  private async signIn(ctx: ServiceContext, input: { email: string; password: string }): Promise<CreatedSession> {
     const email = typeof input.email === 'string' ? input.email.trim().toLowerCase() : '';
     const password = typeof input.password === 'string' && input.password.length <= 256 ? input.password : '';
     const user = email && email.length <= 320 ? await this.db.user.findUnique({ where: { email } }) : null;
@@ -198,7 +209,12 @@ export class IdentityService {
    * Of these credentials (API key and session ids), the ones that no longer authenticate.
    * Two queries however many sockets ask: open sockets are re-checked in one batch.
    */
-  async invalidCredentials(ids: { apiKeyIds: string[]; sessionIds: string[] }): Promise<{ apiKeyIds: Set<string>; sessionIds: Set<string> }> {
+  invalidCredentials(ids: { apiKeyIds: string[]; sessionIds: string[] }): Promise<{ apiKeyIds: Set<string>; sessionIds: Set<string> }> {
+    // Every open socket's credential at once, whoever owns it: for the system.
+    return asSystem(() => this.findInvalidCredentials(ids));
+  }
+
+  private async findInvalidCredentials(ids: { apiKeyIds: string[]; sessionIds: string[] }): Promise<{ apiKeyIds: Set<string>; sessionIds: Set<string> }> {
     const now = new Date();
     const keys = ids.apiKeyIds.length
       ? await this.db.apiKey.findMany({ where: { id: { in: ids.apiKeyIds }, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }], user: { isActive: true } }, select: { id: true } })
@@ -275,8 +291,13 @@ export class IdentityService {
    * First-time setup (BOOTSTRAP_API_KEY, the demo key): an active user of `role` owns exactly
    * this key. Server processes starting together race to create the same rows; the loser's
    * unique violation means the winner has committed them, so it runs once more and finds them.
+   * It runs for the system: no user acts before it.
    */
-  async ensureKey(ctx: ServiceContext, key: string, owner: { email: string; role: Role; name: string }, keyName: string): Promise<User> {
+  ensureKey(ctx: ServiceContext, key: string, owner: { email: string; role: Role; name: string }, keyName: string): Promise<User> {
+    return asSystem(() => this.ensureKeyRetried(ctx, key, owner, keyName));
+  }
+
+  private async ensureKeyRetried(ctx: ServiceContext, key: string, owner: { email: string; role: Role; name: string }, keyName: string): Promise<User> {
     try {
       return await this.ensureKeyOnce(ctx, key, owner, keyName);
     } catch (err) {

@@ -32,7 +32,7 @@ export function createServices(db: Db, bus: EventBus, options: ServiceOptions = 
     ledger,
     trading: new TradingService(db, bus, ledger),
     identity: new IdentityService(db, bus, options.identity),
-    sharing: new SharingService(db),
+    sharing: new SharingService(db, bus),
     portfolios: new PortfolioService(db),
     securities: new SecurityService(db),
     auditLog: new AuditLogService(db),

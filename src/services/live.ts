@@ -2,6 +2,7 @@ import type { Db } from './db';
 import type { ValuationService } from './valuation';
 import { D } from '../domain/decimal';
 import type { FxQuote } from '../domain/fx';
+import { asSystem } from '../db/principal';
 
 /** One holding of a live portfolio, in the security's currency. */
 export interface LivePosition {
@@ -30,7 +31,8 @@ export interface LivePortfolioState {
  * What the realtime engine loads, a portfolio at a time and only when one gains its first
  * subscriber or alert rule (or after a booking): positions and cash through the valuation
  * service, the quotes' instants, and the stored NAV series' last and highest values.
- * Nothing here runs per price tick.
+ * Nothing here runs per price tick. The engine serves every owner's subscribers and rules, so
+ * it loads in the system context, whoever's subscription or booking asked for the load.
  */
 export class LiveService {
   constructor(
@@ -38,7 +40,11 @@ export class LiveService {
     private readonly valuation: ValuationService,
   ) {}
 
-  async load(portfolioIds: readonly string[]): Promise<LivePortfolioState[]> {
+  load(portfolioIds: readonly string[]): Promise<LivePortfolioState[]> {
+    return asSystem(() => this.loadAll(portfolioIds));
+  }
+
+  private async loadAll(portfolioIds: readonly string[]): Promise<LivePortfolioState[]> {
     if (!portfolioIds.length) return [];
     const portfolios = await this.db.portfolio.findMany({ where: { id: { in: [...portfolioIds] } } });
     if (!portfolios.length) return [];

@@ -10,6 +10,7 @@ import { requireActor, requireRole } from './access';
 import { writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { badInput, currencyCode } from './validate';
+import { asSystem } from '../db/principal';
 
 export interface PriceRowInput {
   symbol: string;
@@ -218,7 +219,8 @@ export async function markNavStaleForBars(tx: Tx | Db, rows: readonly ValidPrice
   }
   if (!earliest.size) return;
   const ids = [...earliest.keys()];
-  await tx.$executeRaw`
+  // Every holder's portfolio, whoever ingests: a step for the system.
+  await asSystem(() => tx.$executeRaw`
     UPDATE portfolios p SET nav_stale_from = LEAST(COALESCE(p.nav_stale_from, s.d), s.d)
     FROM (
       SELECT t.portfolio_id, min(u.d) AS d
@@ -227,16 +229,16 @@ export async function markNavStaleForBars(tx: Tx | Db, rows: readonly ValidPrice
       GROUP BY t.portfolio_id
     ) s
     WHERE p.id = s.portfolio_id
-      AND EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= s.d)`;
+      AND EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= s.d)`);
 }
 
 /** A late FX rate may change any stored NAV on or after its date (cross rates reach every pair). */
 export async function markNavStaleForFx(tx: Tx | Db, rows: readonly ValidFxRow[]): Promise<void> {
   if (!rows.length) return;
   const d = rows.reduce((min, r) => (r.date < min ? r.date : min), rows[0]!.date);
-  await tx.$executeRaw`
+  await asSystem(() => tx.$executeRaw`
     UPDATE portfolios p SET nav_stale_from = LEAST(COALESCE(p.nav_stale_from, ${d}::date), ${d}::date)
-    WHERE EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= ${d}::date)`;
+    WHERE EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= ${d}::date)`);
 }
 
 /**

@@ -9,6 +9,7 @@ import type { EventBus } from '../events/bus';
 import { cellsProblem, csvBatches, dateCell, decimalCell, record, type CsvBatch } from './csv-file';
 import { PriceRowChecker, validPriceRow, type StagedBar } from './price-file';
 import { writeAudit } from './audit';
+import { asSystem } from '../db/principal';
 import {
   fxIngested,
   lastWins,
@@ -93,7 +94,16 @@ export class MarketImporter {
     private readonly options: ImportOptions = {},
   ) {}
 
-  async importPrices(path: string): Promise<ImportResult> {
+  // Market data is everyone's, and a late bar makes every holder's stored NAV stale: an import runs for the system.
+  importPrices(path: string): Promise<ImportResult> {
+    return asSystem(() => this.pricesFrom(path));
+  }
+
+  importFx(path: string): Promise<ImportResult> {
+    return asSystem(() => this.fxFrom(path));
+  }
+
+  private async pricesFrom(path: string): Promise<ImportResult> {
     const securities = await this.db.security.findMany({ select: { id: true, symbol: true } });
     const idBySymbol = new Map(securities.map((s) => [s.symbol, s.id]));
     let checker: PriceRowChecker | null = null;
@@ -120,7 +130,7 @@ export class MarketImporter {
     });
   }
 
-  async importFx(path: string): Promise<ImportResult> {
+  private async fxFrom(path: string): Promise<ImportResult> {
     return this.run(path, 'fx', ['base', 'quote', 'date', 'rate'], 1, (batch, now) => {
       const errors: IngestResult['errors'] = [];
       const rows: FxRowInput[] = [];
@@ -159,6 +169,8 @@ export class MarketImporter {
       for (const pg of pgs) {
         if (!pg) continue;
         await pg.connect();
+        // These connections are the importer's alone, outside the pool that sets the principal per query.
+        await pg.query(`SELECT set_config('app.principal', 'system', false)`);
         await pg.query(
           kind === 'prices'
             ? `CREATE TEMP TABLE import_stage (security_id uuid, timeframe text, ts timestamptz, open numeric, high numeric, low numeric, close numeric, volume numeric)`

@@ -4,6 +4,7 @@ import type { EventBus } from '../events/bus';
 import type { Db } from './db';
 import type { ServiceContext } from './context';
 import type { TradingService } from './trading';
+import { asSystem } from '../db/principal';
 
 export interface PaperBrokerLog {
   info(obj: object, msg: string): void;
@@ -33,6 +34,7 @@ interface OpenOrder {
  * Each fill is for the order's whole remaining quantity, acting as the order's owner.
  * The externalId names the order and the price instant, so a repeated event books nothing.
  */
+// The broker serves every owner's orders: it runs in the system context (src/db/principal.ts).
 export class PaperBroker {
   private readonly busy = new Set<string>();
   private readonly pending = new Set<Promise<void>>();
@@ -46,10 +48,10 @@ export class PaperBroker {
 
   start(): () => void {
     const offOrder = this.bus.subscribe('order.updated', (e) => {
-      if (e.status === 'NEW') this.track(this.onNewOrder(e.orderId));
+      if (e.status === 'NEW') this.track(asSystem(() => this.onNewOrder(e.orderId)));
     });
     const offPrices = this.bus.subscribe('prices.ingested', (e) => {
-      for (const p of e.prices) this.track(this.onPrice(p.securityId, new D(p.price), new Date(p.ts)));
+      for (const p of e.prices) this.track(asSystem(() => this.onPrice(p.securityId, new D(p.price), new Date(p.ts))));
     });
     this.log?.info({}, 'paper broker started');
     return () => {

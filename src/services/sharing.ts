@@ -1,6 +1,7 @@
 import type { Portfolio, User } from '../generated/prisma/client';
 import { DomainError } from '../domain/errors';
 import type { Db } from './db';
+import type { EventBus } from '../events/bus';
 import type { ServiceContext } from './context';
 import { getWritablePortfolio, requireActor } from './access';
 import { writeAudit } from './audit';
@@ -12,7 +13,10 @@ import { isUuid } from './validate';
  * it with a VIEWER, who then reads it like their own (access.ts, readableWhere). Audited.
  */
 export class SharingService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+  ) {}
 
   async share(ctx: ServiceContext, portfolioId: string, userId: string): Promise<Portfolio> {
     return inTransaction(this.db, ctx, async (tx) => {
@@ -29,12 +33,13 @@ export class SharingService {
   }
 
   async unshare(ctx: ServiceContext, portfolioId: string, userId: string): Promise<Portfolio> {
-    return inTransaction(this.db, ctx, async (tx) => {
+    return inTransaction(this.db, ctx, async (tx, afterCommit) => {
       const portfolio = await getWritablePortfolio(tx, ctx, portfolioId);
       const existing = isUuid(userId) ? await tx.portfolioShare.findUnique({ where: { portfolioId_userId: { portfolioId, userId } } }) : null;
       if (!existing) return portfolio;
       await tx.portfolioShare.delete({ where: { portfolioId_userId: { portfolioId, userId } } });
       await writeAudit(tx, ctx, { action: 'portfolio.unshare', entityType: 'Portfolio', entityId: portfolioId, portfolioId, before: existing });
+      afterCommit(() => this.bus.publish({ type: 'portfolio.unshared', portfolioId, userId }));
       return portfolio;
     });
   }

@@ -22,6 +22,7 @@ import { getReadablePortfolio } from './access';
 import { loadFxTable } from './market-data';
 import { loadLedger } from './analytics-data';
 import { badInput } from './validate';
+import { asSystem } from '../db/principal';
 
 /*
  * Valuation, exposure and the daily NAV series. Reads batch over many portfolios (the
@@ -316,9 +317,15 @@ export class ValuationService {
    * nav_stale_from when the ledger or a late price changed the past, else from the day
    * after the last stored value, else from the first transaction. One transaction with the
    * portfolio row locked (bookings wait for it, as they lock it too), recorded in
-   * calculation_runs. Returns what it did, or null when the series was current.
+   * calculation_runs. Returns what it did, or null when the series was current. The stored
+   * series is derived data kept for every reader alike: it is rebuilt in the system context,
+   * after the caller's own access check (a VIEWER's read may be what finds it stale).
    */
-  async refreshNavSeries(portfolioId: string, opts: { full?: boolean; requestId?: string } = {}): Promise<{ from: string; to: string; days: number; ms: number } | null> {
+  refreshNavSeries(portfolioId: string, opts: { full?: boolean; requestId?: string } = {}): Promise<{ from: string; to: string; days: number; ms: number } | null> {
+    return asSystem(() => this.rebuildNavSeries(portfolioId, opts));
+  }
+
+  private async rebuildNavSeries(portfolioId: string, opts: { full?: boolean; requestId?: string }): Promise<{ from: string; to: string; days: number; ms: number } | null> {
     const started = Date.now();
     const end = businessDayOnOrBefore(this.today());
     // A cheap check first, outside any lock: most reads find the series current.

@@ -11,6 +11,7 @@ import type { ServiceContext } from './context';
 import { writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { badInput } from './validate';
+import { asSystem } from '../db/principal';
 
 /*
  * Webhook delivery of alert events.
@@ -396,7 +397,8 @@ export class WebhookWorker {
       this.again = true;
       return;
     }
-    this.running = this.loop()
+    // Deliveries of every owner's alerts: the worker runs in the system context.
+    this.running = asSystem(() => this.loop())
       .catch((err: unknown) => this.log.error({ err }, 'webhooks: delivery round failed'))
       .finally(() => {
         this.running = null;

@@ -1,5 +1,6 @@
 import { describeEachEngine } from '../support/db';
-import { codeOf, createUserWithKey, gql, startTestServer, type TestServer } from '../support/server';
+import { codeOf, createUserWithKey, gql, startTestServer, wsClient, type TestServer } from '../support/server';
+import { collect, ingest, livePortfolio, NAV_SUB } from '../support/live';
 
 const SHARE = 'mutation($p: ID!, $u: ID!) { sharePortfolio(portfolioId: $p, userId: $u) { id } }';
 const UNSHARE = 'mutation($p: ID!, $u: ID!) { unsharePortfolio(portfolioId: $p, userId: $u) { id } }';
@@ -38,6 +39,38 @@ describeEachEngine('sharing portfolios with VIEWERs', (db) => {
     expect((await gql(server.url, owner.key, UNSHARE, { p: portfolioId, u: viewer.userId })).data).toEqual({ unsharePortfolio: { id: portfolioId } });
     expect(await db().prisma.auditLog.count({ where: { action: 'portfolio.unshare', entityId: portfolioId } })).toBe(1);
     expect((await gql(server.url, viewer.key, READ, { id: portfolioId })).data).toEqual({ portfolio: null });
+  });
+
+  test("unsharing ends the VIEWER's live subscriptions on that portfolio at once; their socket and other subscriptions stay", async () => {
+    const admin = await createUserWithKey(server, 'ADMIN');
+    const shared = await livePortfolio(server.url, admin.key, owner.key, 'SHRD', { cash: '100', qty: '10', price: '5' });
+    const kept = await livePortfolio(server.url, admin.key, owner.key, 'KEPT', { cash: '100', qty: '10', price: '5' });
+    for (const p of [shared, kept]) await gql(server.url, owner.key, SHARE, { p, u: viewer.userId });
+    const client = wsClient(server.wsUrl, viewer.key);
+    try {
+      const onShared = collect(client, NAV_SUB, { id: shared });
+      const onKept = collect(client, NAV_SUB, { id: kept });
+      await onShared.until(() => onShared.values.length > 0, 10_000, 'the first NAV of the shared portfolio');
+      await onKept.until(() => onKept.values.length > 0, 10_000, 'the first NAV of the other portfolio');
+      expect(onShared.values[0]!.data).toMatchObject({ navUpdated: { portfolioId: shared } });
+
+      expect(codeOf(await gql(server.url, owner.key, UNSHARE, { p: shared, u: viewer.userId }))).toBe('none');
+      await onShared.until(() => onShared.completed, 5_000, 'the subscription on the unshared portfolio to end');
+      const seen = onShared.values.length;
+      await ingest(server, admin.key, 'SHRD', '6');
+      await ingest(server, admin.key, 'KEPT', '7');
+      // 50 cash + 10 × 7.
+      await onKept.waitFor((v) => v.data?.navUpdated.nav === '120');
+      expect(onShared.values.length).toBe(seen);
+      expect(onKept.completed).toBe(false);
+      // Subscribing again is refused like any portfolio that is not theirs.
+      const again = collect(client, NAV_SUB, { id: shared });
+      await again.until(() => !!again.error || again.completed || again.values.length > 0, 5_000, 'the refusal');
+      expect(JSON.stringify(again.error ?? again.values)).toMatch(/NOT_FOUND/);
+    } finally {
+      await client.dispose();
+      await gql(server.url, owner.key, UNSHARE, { p: kept, u: viewer.userId });
+    }
   });
 
   test('only VIEWERs receive shares; another owner cannot share what is not theirs, and it reads as missing', async () => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { openDatabase, type Database, type Engine } from '../../src/db/client';
 import { applyMigrations } from '../../src/db/migrate';
+import { appRoleUrl } from '../../src/db/app-role';
 
 /** The engines this run covers: PGlite always, PostgreSQL when global-setup reached it. */
 export function testEngines(): Engine[] {
@@ -10,7 +11,7 @@ export function testEngines(): Engine[] {
 }
 
 export interface TestDatabase extends Database {
-  /** The connection string on PostgreSQL (for spawned processes), undefined on PGlite. */
+  /** The connection string on PostgreSQL, as the application role (for spawned processes), undefined on PGlite. */
   url?: string;
   drop(): Promise<void>;
 }
@@ -47,9 +48,14 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
   };
   const template = process.env.FOLIOGRAPH_TEST_PG_TEMPLATE;
   await exec(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
-  const url = withDatabase(admin, name);
+  if (!template) {
+    const migrator = await openDatabase({ url: withDatabase(admin, name) });
+    await applyMigrations(migrator);
+    await migrator.close();
+  }
+  // As the server runs in production: the application role, held to row-level security.
+  const url = appRoleUrl(withDatabase(admin, name));
   const db = await openDatabase({ url, poolSize: 20 });
-  if (!template) await applyMigrations(db);
   return {
     ...db,
     url,

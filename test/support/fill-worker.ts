@@ -5,6 +5,7 @@
  * Prints one JSON line: { ok, refused: { [code]: n } }.
  */
 import { openDatabase } from '../../src/db/client';
+import { asUser } from '../../src/db/principal';
 import { LocalEventBus } from '../../src/events/bus';
 import { createServices } from '../../src/services';
 import { D } from '../../src/domain/decimal';
@@ -21,7 +22,8 @@ async function main() {
   await Promise.all(
     Array.from({ length: Number(count) }, async (_, i) => {
       try {
-        await services.trading.recordFill(ctx, { orderId: orderId!, externalId: `${prefix}-${i}`, quantity: new D(quantity!), price: new D(price!), executedAt: new Date('2024-03-01T15:00:00Z') });
+        // A request of this user's, as the server would run it.
+        await asUser(userId!, () => services.trading.recordFill(ctx, { orderId: orderId!, externalId: `${prefix}-${i}`, quantity: new D(quantity!), price: new D(price!), executedAt: new Date('2024-03-01T15:00:00Z') }));
         ok++;
       } catch (err) {
         const code = err instanceof DomainError ? err.code : `ERROR ${(err as Error).message}`;

@@ -1,0 +1,201 @@
+-- Hand-written: row-level security, a second wall behind the application's own checks
+-- (src/services/access.ts). The application connects as "foliograph_app" (neither superuser
+-- nor BYPASSRLS, which PostgreSQL lets past every policy) and sets `app.principal` on its
+-- connection before each query whose principal changed (src/db/principal-pool.ts): a user id,
+-- 'system' for work that spans owners, or nothing, which shows no rows at all.
+-- Tables stay owned by the migrating role, which is not held to the policies (no FORCE): the
+-- SECURITY DEFINER functions below read users, portfolios and shares as it, so that policies
+-- never recurse into each other. On PGlite the application connects as the superuser, so the
+-- policies exist there but do not apply.
+
+-- Roles are cluster-wide: every database migrated on this server shares one.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'foliograph_app') THEN
+    CREATE ROLE "foliograph_app" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+  END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+  NULL; -- created meanwhile by a migration of another database
+END
+$$;
+
+GRANT USAGE ON SCHEMA public TO "foliograph_app";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "foliograph_app";
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "foliograph_app";
+-- Tables later migrations create get the same grants.
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "foliograph_app";
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "foliograph_app";
+-- History is appended, never rewritten; the migration history is the migrating role's.
+REVOKE UPDATE, DELETE ON "audit_log", "security_events" FROM "foliograph_app";
+DO $$
+BEGIN
+  IF to_regclass('public._prisma_migrations') IS NOT NULL THEN
+    REVOKE INSERT, UPDATE, DELETE ON "_prisma_migrations" FROM "foliograph_app";
+  END IF;
+END
+$$;
+
+-- ───────────────────────── who is asking ─────────────────────────
+-- plpgsql, not SQL: PostgreSQL plans a SQL function's body on every call, plpgsql once per
+-- session. Everything is schema-qualified, so that no one's search_path can stand in for
+-- these SECURITY DEFINER functions' tables.
+
+CREATE FUNCTION public."app_user_id"() RETURNS uuid LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  p text := current_setting('app.principal', true);
+BEGIN
+  IF p ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+    RETURN p::uuid;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+-- The asking user's role; NULL for the system, no one, or a deactivated user.
+CREATE FUNCTION public."app_user_role"() RETURNS public."Role" LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
+DECLARE
+  r public."Role";
+BEGIN
+  SELECT u."role" INTO r FROM public."users" u WHERE u."id" = public.app_user_id() AND u."is_active";
+  RETURN r;
+END
+$$;
+
+-- The system and ADMINs write every portfolio.
+CREATE FUNCTION public."app_writes_all"() RETURNS boolean LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
+BEGIN
+  RETURN coalesce(current_setting('app.principal', true), '') = 'system' OR coalesce(public.app_user_role() = 'ADMIN', false);
+END
+$$;
+
+-- The portfolios the asker reads, or {nil uuid} for every one (the system, ADMINs, MANAGERs):
+-- USERs their own, VIEWERs their own and those shared with them, no one nothing.
+CREATE FUNCTION public."app_readable_portfolios"() RETURNS uuid[] LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
+DECLARE
+  me uuid := public.app_user_id();
+  r public."Role";
+  ids uuid[];
+BEGIN
+  IF coalesce(current_setting('app.principal', true), '') = 'system' THEN RETURN '{00000000-0000-0000-0000-000000000000}'; END IF;
+  SELECT u."role" INTO r FROM public."users" u WHERE u."id" = me AND u."is_active";
+  IF r IS NULL THEN RETURN '{}'; END IF;
+  IF r IN ('ADMIN', 'MANAGER') THEN RETURN '{00000000-0000-0000-0000-000000000000}'; END IF;
+  SELECT coalesce(array_agg(x."id"), '{}') INTO ids FROM (
+    SELECT p."id" FROM public."portfolios" p WHERE p."owner_id" = me
+    UNION
+    SELECT s."portfolio_id" FROM public."portfolio_shares" s WHERE s."user_id" = me AND r = 'VIEWER'
+  ) x;
+  RETURN ids;
+END
+$$;
+
+-- The portfolios the asker writes, or {nil uuid} for every one (the system, ADMINs): USERs
+-- and MANAGERs their own, VIEWERs none.
+CREATE FUNCTION public."app_writable_portfolios"() RETURNS uuid[] LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
+DECLARE
+  me uuid := public.app_user_id();
+  r public."Role";
+  ids uuid[];
+BEGIN
+  IF coalesce(current_setting('app.principal', true), '') = 'system' THEN RETURN '{00000000-0000-0000-0000-000000000000}'; END IF;
+  SELECT u."role" INTO r FROM public."users" u WHERE u."id" = me AND u."is_active";
+  IF r = 'ADMIN' THEN RETURN '{00000000-0000-0000-0000-000000000000}'; END IF;
+  IF r IS NULL OR r = 'VIEWER' THEN RETURN '{}'; END IF;
+  SELECT coalesce(array_agg(p."id"), '{}') INTO ids FROM public."portfolios" p WHERE p."owner_id" = me;
+  RETURN ids;
+END
+$$;
+
+-- ───────────────────────── policies ─────────────────────────
+-- Each function sits in a scalar sub-SELECT, evaluated once per statement, not per row. A row
+-- passes when the asker's list overlaps {its portfolio, nil}: it names the portfolio, or all.
+
+-- Rows that carry portfolio_id: read where the portfolio is readable, written where it is writable.
+DO $$
+DECLARE
+  t text;
+  readable constant text := '(SELECT public.app_readable_portfolios()) && ARRAY["portfolio_id", ''00000000-0000-0000-0000-000000000000''::uuid]';
+  writable constant text := '(SELECT public.app_writable_portfolios()) && ARRAY["portfolio_id", ''00000000-0000-0000-0000-000000000000''::uuid]';
+BEGIN
+  FOREACH t IN ARRAY ARRAY['transactions', 'lots', 'realized_gains', 'cash_balances', 'portfolio_daily_values', 'orders', 'alert_rules', 'alert_events', 'modeling_sessions', 'calculation_runs'] LOOP
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY %I ON %I FOR SELECT USING (%s)', t || '_read', t, readable);
+    EXECUTE format('CREATE POLICY %I ON %I FOR DELETE USING (%s)', t || '_delete', t, writable);
+    IF t = 'alert_events' THEN
+      -- Whoever reads a portfolio acknowledges its alerts.
+      EXECUTE format('CREATE POLICY %I ON %I FOR INSERT WITH CHECK (%s)', t || '_insert', t, writable);
+      EXECUTE format('CREATE POLICY %I ON %I FOR UPDATE USING (%s) WITH CHECK (%s)', t || '_update', t, readable, readable);
+    ELSIF t = 'calculation_runs' THEN
+      -- Reading analytics records how long they took.
+      EXECUTE format('CREATE POLICY %I ON %I FOR INSERT WITH CHECK (%s)', t || '_insert', t, readable);
+      EXECUTE format('CREATE POLICY %I ON %I FOR UPDATE USING (%s) WITH CHECK (%s)', t || '_update', t, writable, writable);
+    ELSE
+      EXECUTE format('CREATE POLICY %I ON %I FOR INSERT WITH CHECK (%s)', t || '_insert', t, writable);
+      EXECUTE format('CREATE POLICY %I ON %I FOR UPDATE USING (%s) WITH CHECK (%s)', t || '_update', t, writable, writable);
+    END IF;
+  END LOOP;
+END
+$$;
+
+-- Rows that belong to a portfolio through their parent: fills through orders, deliveries through alert events.
+DO $$
+DECLARE
+  spec text[];
+  readable text;
+  writable text;
+BEGIN
+  FOREACH spec SLICE 1 IN ARRAY ARRAY[['fills', 'order_id', 'orders'], ['alert_deliveries', 'event_id', 'alert_events']] LOOP
+    readable := format('EXISTS (SELECT 1 FROM %I p WHERE p."id" = %I AND (SELECT public.app_readable_portfolios()) && ARRAY[p."portfolio_id", ''00000000-0000-0000-0000-000000000000''::uuid])', spec[3], spec[2]);
+    writable := format('EXISTS (SELECT 1 FROM %I p WHERE p."id" = %I AND (SELECT public.app_writable_portfolios()) && ARRAY[p."portfolio_id", ''00000000-0000-0000-0000-000000000000''::uuid])', spec[3], spec[2]);
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', spec[1]);
+    EXECUTE format('CREATE POLICY %I ON %I FOR SELECT USING (%s)', spec[1] || '_read', spec[1], readable);
+    EXECUTE format('CREATE POLICY %I ON %I FOR INSERT WITH CHECK (%s)', spec[1] || '_insert', spec[1], writable);
+    EXECUTE format('CREATE POLICY %I ON %I FOR UPDATE USING (%s) WITH CHECK (%s)', spec[1] || '_update', spec[1], writable, writable);
+    EXECUTE format('CREATE POLICY %I ON %I FOR DELETE USING (%s)', spec[1] || '_delete', spec[1], writable);
+  END LOOP;
+END
+$$;
+
+-- Portfolios: a new one's owner is the asking USER or MANAGER (or anyone, for an ADMIN); its
+-- owner reads it back at once (before the lists above know of it).
+ALTER TABLE "portfolios" ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "portfolios_read" ON "portfolios" FOR SELECT
+  USING ("owner_id" = (SELECT public.app_user_id()) OR (SELECT public.app_readable_portfolios()) && ARRAY["id", '00000000-0000-0000-0000-000000000000'::uuid]);
+CREATE POLICY "portfolios_insert" ON "portfolios" FOR INSERT
+  WITH CHECK ((SELECT public.app_writes_all()) OR ("owner_id" = (SELECT public.app_user_id()) AND (SELECT public.app_user_role()) IN ('USER', 'MANAGER')));
+CREATE POLICY "portfolios_update" ON "portfolios" FOR UPDATE
+  USING ((SELECT public.app_writable_portfolios()) && ARRAY["id", '00000000-0000-0000-0000-000000000000'::uuid])
+  WITH CHECK ((SELECT public.app_writes_all()) OR ("owner_id" = (SELECT public.app_user_id()) AND (SELECT public.app_user_role()) IN ('USER', 'MANAGER')));
+CREATE POLICY "portfolios_delete" ON "portfolios" FOR DELETE
+  USING ((SELECT public.app_writable_portfolios()) && ARRAY["id", '00000000-0000-0000-0000-000000000000'::uuid]);
+
+-- Shares: made and ended by whoever writes the portfolio; a VIEWER sees their own.
+ALTER TABLE "portfolio_shares" ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "portfolio_shares_read" ON "portfolio_shares" FOR SELECT
+  USING ("user_id" = (SELECT public.app_user_id()) OR (SELECT public.app_readable_portfolios()) = '{00000000-0000-0000-0000-000000000000}'
+         OR (SELECT public.app_writable_portfolios()) && ARRAY["portfolio_id", '00000000-0000-0000-0000-000000000000'::uuid]);
+CREATE POLICY "portfolio_shares_insert" ON "portfolio_shares" FOR INSERT
+  WITH CHECK ((SELECT public.app_writable_portfolios()) && ARRAY["portfolio_id", '00000000-0000-0000-0000-000000000000'::uuid]);
+CREATE POLICY "portfolio_shares_update" ON "portfolio_shares" FOR UPDATE
+  USING ((SELECT public.app_writable_portfolios()) && ARRAY["portfolio_id", '00000000-0000-0000-0000-000000000000'::uuid])
+  WITH CHECK ((SELECT public.app_writable_portfolios()) && ARRAY["portfolio_id", '00000000-0000-0000-0000-000000000000'::uuid]);
+CREATE POLICY "portfolio_shares_delete" ON "portfolio_shares" FOR DELETE
+  USING ((SELECT public.app_writable_portfolios()) && ARRAY["portfolio_id", '00000000-0000-0000-0000-000000000000'::uuid]);
+
+-- Audit: an ADMIN reads it all; others their own actions and the history of portfolios they
+-- read (as AuditLogService.list does). A row is written in the name of the asking user only.
+ALTER TABLE "audit_log" ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "audit_log_read" ON "audit_log" FOR SELECT
+  USING ((SELECT public.app_writes_all()) OR "actor_user_id" = (SELECT public.app_user_id())
+         OR ("portfolio_id" IS NOT NULL AND (SELECT public.app_readable_portfolios()) && ARRAY["portfolio_id", '00000000-0000-0000-0000-000000000000'::uuid]));
+CREATE POLICY "audit_log_insert" ON "audit_log" FOR INSERT
+  WITH CHECK (current_setting('app.principal', true) = 'system' OR "actor_user_id" = (SELECT public.app_user_id()));
+
+-- Security events (refused credentials, probes of other owners' ids): read by ADMINs, and by
+-- the user one names (an insert reads its row back); any principal records one, since the
+-- refusal of a request is what it records.
+ALTER TABLE "security_events" ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "security_events_read" ON "security_events" FOR SELECT
+  USING ((SELECT public.app_writes_all()) OR "user_id" = (SELECT public.app_user_id()));
+CREATE POLICY "security_events_insert" ON "security_events" FOR INSERT
+  WITH CHECK (current_setting('app.principal', true) = 'system' OR (SELECT public.app_user_id()) IS NOT NULL);
