@@ -215,6 +215,35 @@ describePostgres('row-level security [postgres]', () => {
     expect(await asUser(admin, () => prisma.securityEvent.count())).toBe(await asSystem(() => prisma.securityEvent.count()));
   });
 
+  test('the lists a transaction keeps follow changes made inside it: a new portfolio is written at once, an unshare hides at once', async () => {
+    // A USER who creates a portfolio and books into it in one transaction: the writable list
+    // kept from the transaction's first statement must not stand in the way.
+    const made = await asUser(a.userId, () =>
+      prisma.$transaction(async (tx) => {
+        await tx.$executeRaw`UPDATE lots SET qty_open = qty_open WHERE portfolio_id = ${a.portfolioId}::uuid`;
+        const p = await tx.portfolio.create({ data: { ownerId: a.userId, name: `new ${randomUUID()}`, baseCurrency: 'USD' } });
+        await tx.cashBalance.create({ data: { portfolioId: p.id, currency: 'USD', balance: '5' } });
+        return p.id;
+      }),
+    );
+    expect(await asSystem(() => prisma.cashBalance.count({ where: { portfolioId: made } }))).toBe(1);
+    await asSystem(async () => {
+      await prisma.cashBalance.deleteMany({ where: { portfolioId: made } });
+      await prisma.portfolio.delete({ where: { id: made } });
+    });
+    // A VIEWER's readable list, kept by a first read, is dropped by an unshare in the same transaction.
+    const seenAfter = await asUser(v.userId, () =>
+      prisma.$transaction(async (tx) => {
+        const before = await tx.transaction.count({ where: { portfolioId: b.portfolioId } });
+        await asSystem(() => tx.portfolioShare.delete({ where: { portfolioId_userId: { portfolioId: b.portfolioId, userId: v.userId } } }));
+        const after = await tx.transaction.count({ where: { portfolioId: b.portfolioId } });
+        throw Object.assign(new Error('undo'), { counts: [before, after] });
+      }).catch((err: { counts?: number[] }) => err.counts),
+    );
+    expect(seenAfter).toEqual([await asSystem(() => prisma.transaction.count({ where: { portfolioId: b.portfolioId } })), 0]);
+    expect(await asSystem(() => prisma.portfolioShare.count({ where: { portfolioId: b.portfolioId, userId: v.userId } }))).toBe(1);
+  });
+
   test('queries of different principals in the same tick stay apart (Prisma batches findUnique calls)', async () => {
     const find = (user: string, id: string) => asUser(user, () => prisma.portfolio.findUnique({ where: { id } }));
     const [aOwn, bOnA, bOwn, aOnB] = await Promise.all([find(a.userId, a.portfolioId), find(b.userId, a.portfolioId), find(b.userId, b.portfolioId), find(a.userId, b.portfolioId)]);
