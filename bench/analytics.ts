@@ -20,6 +20,7 @@ import { businessDays, fromEpochDay } from '../src/domain/nav-series';
 import { toEpochDay } from '../src/domain/dates';
 import { loadBenchmark, loadBenchmarkSums, loadCloses, loadFxRange, loadLedger, loadNavPoints, loadSecurities } from '../src/services/analytics-data';
 import { groupOf } from '../src/domain/analytics';
+import { machineLine } from './support';
 
 const ADMIN_URL = process.env.PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const NAME = `fg_bench_an_${process.pid}`;
@@ -55,7 +56,7 @@ async function main() {
     await applyMigrations(db);
     const prisma = db.prisma;
     const pgVersion = (await prisma.$queryRawUnsafe<{ v: string }[]>("SELECT current_setting('server_version') AS v"))[0]!.v;
-    console.log(`machine: ${os.cpus().length} vCPU ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${pgVersion}`);
+    console.log(machineLine(pgVersion));
     const services = createServices(prisma, new LocalEventBus());
     const user = await prisma.user.create({ data: { email: 'bench@local', role: 'ADMIN' } });
     const ctx = { actor: { userId: user.id, role: 'ADMIN' as const, apiKeyId: null }, meta: { requestId: 'bench' } };
@@ -130,6 +131,7 @@ async function main() {
     const a = await services.analytics.attribution(ctx, pf.id, from1, to, 'B500', 'SECTOR');
     console.log(`2. one-year SECTOR attribution vs 500 constituents (${a.groups.length} groups, 252 days): ${ms(attr)}; loading the same data alone: ${ms(load)} (ledger, NAV, 126,000 closes, FX); what attribution loads now: ${ms(loadNew)} (200 portfolio securities' closes + benchmark summed per day and sector in SQL)`);
     console.log(`   check: allocation + selection + interaction − active = ${a.allocation.plus(a.selection).plus(a.interaction).minus(a.activeReturn).toExponential(2)}`);
+    console.log(`load average at the end: ${os.loadavg()[0]!.toFixed(2)}`);
   } finally {
     await db.close();
     await admin.query(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`);
