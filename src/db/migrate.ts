@@ -68,13 +68,14 @@ export async function applyMigrations(db: Database): Promise<string[]> {
  * and that is meant to stay: Prisma reads an index's INCLUDE columns as key columns
  * (prisma/orm#8547, #8584) and would rebuild the covering unique index of price_bars
  * (migration 20261201074000_price_bars_close_cover) without its close. Left out of the
- * diff verbatim, so that any other difference still shows.
+ * diff verbatim, so that any other difference still shows; as two steps, since the engine
+ * puts its other changes between them (drops first, creates later).
  */
 const HAND_WRITTEN = [
   `-- DropIndex
 DROP INDEX "price_bars_security_id_timeframe_ts_key";
-
--- CreateIndex
+`,
+  `-- CreateIndex
 CREATE UNIQUE INDEX "price_bars_security_id_timeframe_ts_key" ON "price_bars"("security_id", "timeframe", "ts");
 `,
 ];
