@@ -1,3 +1,4 @@
+import { Prisma } from '../generated/prisma/client';
 import { D } from '../domain/decimal';
 import { FxTable, candidatePairs } from '../domain/fx';
 import type { LedgerEntry, PriceSeries } from '../domain/nav-series';
@@ -44,22 +45,23 @@ export async function loadSecurities(db: Db | Tx, ids: string[]): Promise<Map<st
 
 /**
  * Daily closes of `ids` from `from` to `to`, plus the last one before `from` for each. One row
- * per security (dates and closes as arrays, in time order) rather than one per bar, so the
- * driver decodes a few hundred rows instead of tens of thousands; each security's bars come
- * from one range scan of (security_id, timeframe, ts).
+ * per security (dates and closes as comma-separated text, in time order) rather than one per
+ * bar, so the driver decodes a few hundred rows instead of tens of thousands, and a split
+ * instead of its character-by-character array parser; each security's bars come from one
+ * range scan of (security_id, timeframe, ts).
  */
 export async function loadCloses(db: Db | Tx, ids: string[], from: string, to: string): Promise<Map<string, PriceSeries>> {
   const prices = new Map<string, PriceSeries>();
   if (!ids.length) return prices;
-  const rows = await db.$queryRaw<{ security_id: string; ds: string[]; cs: string[] }[]>`
-    SELECT security_id, array_agg(to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') ORDER BY ts) AS ds, array_agg(close::text ORDER BY ts) AS cs FROM (
+  const rows = await db.$queryRaw<{ security_id: string; ds: string; cs: string }[]>`
+    SELECT security_id, string_agg(to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD'), ',' ORDER BY ts) AS ds, string_agg(close::text, ',' ORDER BY ts) AS cs FROM (
       SELECT security_id, ts, close FROM price_bars
       WHERE security_id = ANY(${ids}::uuid[]) AND timeframe = '1d' AND ts >= ${from}::date AND ts <= ${to}::date
       UNION ALL
       SELECT s.id, b.ts, b.close FROM unnest(${ids}::uuid[]) AS s(id)
       CROSS JOIN LATERAL (SELECT ts, close FROM price_bars WHERE security_id = s.id AND timeframe = '1d' AND ts < ${from}::date ORDER BY ts DESC LIMIT 1) b
     ) x GROUP BY security_id`;
-  for (const r of rows) prices.set(r.security_id, { dates: r.ds, closes: r.cs.map(dec) });
+  for (const r of rows) prices.set(r.security_id, { dates: r.ds.split(','), closes: r.cs.split(',').map(dec) });
   return prices;
 }
 
@@ -107,6 +109,30 @@ export async function loadBenchmark(db: Db | Tx, code: string): Promise<LoadedBe
   };
 }
 
+/**
+ * The closes of constituent `c.sid` (a LATERAL over a row c) that count on the grid `days`:
+ * its '1d' bars from days[0] to the last day, plus the last one before, each bucketed to the
+ * first day on or after its UTC date (width_bucket on the sorted days); lead() keeps the
+ * last bar of each bucket, which is the "last close on or before the day" of benchmark.ts,
+ * and lag() gives the previous kept close (NULL for the first). Rows (j, close, prev).
+ */
+export function keptCloses(days: readonly string[]): Prisma.Sql {
+  const from = days[0]!;
+  const to = days.at(-1)!;
+  return Prisma.sql`
+      SELECT j, close, lag(close) OVER (ORDER BY ts) AS prev
+      FROM (
+        SELECT ts, close, j, lead(j) OVER (ORDER BY ts) AS next_j
+        FROM (
+          SELECT ts, close, width_bucket((ts AT TIME ZONE 'UTC')::date - 1, ${days}::date[]) AS j
+          FROM ((SELECT ts, close FROM price_bars WHERE security_id = c.sid AND timeframe = '1d' AND ts < ${from}::date ORDER BY ts DESC LIMIT 1)
+                UNION ALL
+                (SELECT ts, close FROM price_bars WHERE security_id = c.sid AND timeframe = '1d' AND ts >= ${from}::date AND ts <= ${to}::date)) b
+        ) b
+      ) x
+      WHERE next_j IS DISTINCT FROM j`;
+}
+
 /** Per (day, group, currency) sums of w_i · r_i over a benchmark's constituents, from SQL. */
 export interface BenchmarkSums {
   /** Rows for days[1..]: day index into `days`, group key, constituent currency, Σ w_i (c_t − c_{t−1}) / c_{t−1}. */
@@ -124,12 +150,11 @@ export interface BenchmarkSums {
  * group in the database (NUMERIC), so that Node receives one row per (day, group, currency)
  * instead of one close per constituent and day.
  *
- * For each constituent the closes ('1d' bars from `days[0]` to the last day, plus the last
- * one before; as loadCloses; one index range scan on (security_id, timeframe, ts) each) are mapped to the first day of `days` on or after their UTC date
- * (width_bucket on the sorted days), keeping the latest per day: that is the "last close on
- * or before the day" of benchmark.ts. LAG over those gives the previous close; a day
- * without a new close has r_i = 0 and no row. Prices only: FX to the benchmark currency is
- * applied per (currency, day) by benchmarkGroupReturnsFromSums.
+ * The constituents' closes on the grid are keptCloses'; a day without a new close has r_i = 0
+ * and no row. Prices only: FX to the benchmark currency is applied per (currency, day) by
+ * benchmarkGroupReturnsFromSums. Analytics reads the same sums from the per-benchmark store
+ * (benchmark-sums.ts) when `days` are consecutive business days, as a NAV series' are; this
+ * per-request aggregation serves any other grid.
  *
  * Precision: r_i = (c_t − c_{t−1}) / c_{t−1} is a NUMERIC division at a fixed scale of 44
  * decimal places (PostgreSQL rounds half away from zero: absolute error ≤ 5e-45, ≥ 40
@@ -139,7 +164,7 @@ export interface BenchmarkSums {
  * about 1e-40 per day.
  */
 export async function loadBenchmarkSums(
-  db: Db | Tx,
+  db: Db,
   constituents: readonly { securityId: string; currency: string; weight: D; group?: string }[],
   days: readonly string[],
 ): Promise<BenchmarkSums> {
@@ -148,32 +173,24 @@ export async function loadBenchmarkSums(
   const weights = constituents.map((c) => c.weight.toFixed());
   const groups = constituents.map((c) => c.group ?? 'ALL');
   const currencies = constituents.map((c) => c.currency);
-  const from = days[0]!;
-  const to = days[days.length - 1]!;
-  // One ordered index range scan per constituent (LATERAL; the window sorts stay per
-  // constituent and in memory), then one hash/group aggregate over (day, group, currency).
-  // Bars are bucketed to their grid day; lead() keeps the last bar of each bucket, lag()
-  // gives the previous kept close. starts/zeros feed `complete`.
-  const rows = await db.$queryRaw<{ j: number; g: string; ccy: string; a: string | null; starts: number; zeros: number }[]>`
+  // One ordered index-only range scan per constituent (LATERAL; the window sorts stay per
+  // constituent and in memory), then one hash aggregate over (day, group, currency).
+  // starts/zeros feed `complete`.
+  // In its own transaction, for settings that hold for this query only: enough work_mem
+  // for the planner to hash the ~126,000 constituent-days of a year (the default 4 MB sorts
+  // them on disk instead), and no JIT, whose compilation (0.4–0.8 s) costs more than the
+  // expressions it would speed up once the estimate passes jit_above_cost.
+  const rows = await db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`;
+    return tx.$queryRaw<{ j: number; g: string; ccy: string; a: string | null; starts: number; zeros: number }[]>`
     SELECT r.j::int AS j, c.g, c.ccy,
            sum(c.w * ((r.close - r.prev)::numeric(1000, 44) / r.prev)) FILTER (WHERE r.j >= 1 AND r.close <> r.prev AND r.prev <> 0)::text AS a,
            count(*) FILTER (WHERE r.j = 0)::int AS starts,
            count(*) FILTER (WHERE r.close = 0 AND r.j <= ${days.length - 2})::int AS zeros
     FROM unnest(${ids}::uuid[], ${weights}::numeric[], ${groups}::text[], ${currencies}::text[]) AS c(sid, w, g, ccy)
-    CROSS JOIN LATERAL (
-      SELECT j, close, lag(close) OVER (ORDER BY ts) AS prev
-      FROM (
-        SELECT ts, close, j, lead(j) OVER (ORDER BY ts) AS next_j
-        FROM (
-          SELECT ts, close, width_bucket((ts AT TIME ZONE 'UTC')::date - 1, ${days}::date[]) AS j
-          FROM ((SELECT ts, close FROM price_bars WHERE security_id = c.sid AND timeframe = '1d' AND ts < ${from}::date ORDER BY ts DESC LIMIT 1)
-                UNION ALL
-                (SELECT ts, close FROM price_bars WHERE security_id = c.sid AND timeframe = '1d' AND ts >= ${from}::date AND ts <= ${to}::date)) b
-        ) b
-      ) x
-      WHERE next_j IS DISTINCT FROM j
-    ) r
+    CROSS JOIN LATERAL (${keptCloses(days)}) r
     GROUP BY r.j, c.g, c.ccy`;
+  }, { timeout: 120_000 });
   const out: BenchmarkSums['rows'] = [];
   let withStart = 0;
   let zeros = 0;

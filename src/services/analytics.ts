@@ -47,6 +47,7 @@ import { loadFxTable } from './market-data';
 import { badInput, currencyCode, symbol as validSymbol, text } from './validate';
 import type { ValuationService } from './valuation';
 import { AnalyticsCache } from './analytics-cache';
+import { onBusinessDayGrid, storedBenchmarkSums } from './benchmark-sums';
 import { loadBenchmark, loadBenchmarkSums, loadCloses, loadFxRange, loadLedger, loadNavPoints, loadSecurities, type BenchmarkSums, type LoadedBenchmark } from './analytics-data';
 import type { FxTable } from '../domain/fx';
 
@@ -77,6 +78,7 @@ export interface WhatIfTradeArg {
 }
 
 type BenchmarkConstituents = (LoadedBenchmark['constituents'][number] & { group: string | undefined })[];
+type StartedSums = { constituents: BenchmarkConstituents; sums: Promise<BenchmarkSums> };
 
 interface NavData {
   /** Inception..to. */
@@ -154,29 +156,24 @@ export class AnalyticsService {
 
   /**
    * The benchmark's daily total and per-group returns over `days`: the constituents' price
-   * returns weighted and summed per (day, group, currency) in the database, FX applied by
-   * the domain. When the database reports a constituent without a starting close or with a
-   * zero close, the per-constituent path runs instead for its BAD_USER_INPUT naming it.
+   * returns summed per (day, group, currency) — read from the benchmark's stored daily sums
+   * (benchmark-sums.ts) on a NAV series' business days, else aggregated in the database for
+   * this request — FX applied by the domain. When a constituent lacks a starting close or has
+   * a zero close, the per-constituent path runs instead for its BAD_USER_INPUT naming it.
    * `fx` must hold the benchmark's and its constituents' currencies.
    */
-  private async benchmarkDays(
-    bench: LoadedBenchmark,
-    groupOfConstituent: ((c: LoadedBenchmark['constituents'][number]) => string) | null,
-    days: string[],
-    fx: FxTable,
-    started?: { constituents: BenchmarkConstituents; sums: Promise<BenchmarkSums> },
-  ): Promise<BenchmarkDay[]> {
-    const constituents = started?.constituents ?? bench.constituents.map((c) => ({ ...c, group: groupOfConstituent ? groupOfConstituent(c) : undefined }));
-    const sums = await (started?.sums ?? loadBenchmarkSums(this.db, constituents, days));
-    if (sums.complete) return benchmarkGroupReturnsFromSums({ currency: bench.currency, constituents, fx, days, sums: sums.rows });
+  private async benchmarkDays(bench: LoadedBenchmark, groupBy: GroupBy | null, days: string[], fx: FxTable, requestId: string, started?: StartedSums): Promise<BenchmarkDay[]> {
+    const { constituents, sums } = started ?? this.startBenchmarkSums(bench, groupBy, days, requestId);
+    const s = await sums;
+    if (s.complete) return benchmarkGroupReturnsFromSums({ currency: bench.currency, constituents, fx, days, sums: s.rows });
     const prices = await loadCloses(this.db, constituents.map((c) => c.securityId), days[0]!, days.at(-1)!);
     return benchmarkGroupReturns({ currency: bench.currency, constituents, prices, fx, days });
   }
 
-  /** Starts the benchmark's SQL aggregation early, so that the database works while Node computes the portfolio's side. */
-  private startBenchmarkSums(bench: LoadedBenchmark, groupOfConstituent: (c: LoadedBenchmark['constituents'][number]) => string, days: string[]) {
-    const constituents: BenchmarkConstituents = bench.constituents.map((c) => ({ ...c, group: groupOfConstituent(c) }));
-    const sums = loadBenchmarkSums(this.db, constituents, days);
+  /** Starts reading (or building) the benchmark's sums early, so that the database works while Node computes the portfolio's side. */
+  private startBenchmarkSums(bench: LoadedBenchmark, groupBy: GroupBy | null, days: string[], requestId: string): StartedSums {
+    const constituents: BenchmarkConstituents = bench.constituents.map((c) => ({ ...c, group: groupBy ? groupOf(groupBy, c) : undefined }));
+    const sums = onBusinessDayGrid(days) ? storedBenchmarkSums(this.db, bench.id, constituents.length, groupBy, days, requestId) : loadBenchmarkSums(this.db, constituents, days);
     sums.catch(() => undefined); // awaited (and thrown) by benchmarkDays
     return { constituents, sums };
   }
@@ -239,7 +236,7 @@ export class AnalyticsService {
       if (bench) {
         const days = points.map((x) => x.date);
         const fx = await loadFxRange(this.db, [bench.currency, ...bench.constituents.map((c) => c.currency)], days[0]!, days.at(-1)!);
-        benchmark = (await this.benchmarkDays(bench, null, days, fx)).map((d) => ({ date: d.date, ret: d.total }));
+        benchmark = (await this.benchmarkDays(bench, null, days, fx, ctx.meta.requestId)).map((d) => ({ date: d.date, ret: d.total }));
       }
       const r = riskReport(points, { benchmark, confidence, riskFreeRate, dailyReturns: nav.daily().slice(startIdx, startIdx + points.length - 1) });
       return {
@@ -268,15 +265,15 @@ export class AnalyticsService {
       const days = points.map((x) => x.date);
       const start = days[0]!;
       const end = days.at(-1)!;
-      const started = this.startBenchmarkSums(bench, (c) => groupOf(groupBy, c), days);
+      const started = this.startBenchmarkSums(bench, groupBy, days, ctx.meta.requestId);
       const entries = await loadLedger(this.db, p.id, end);
-      // Closes of the portfolio's own securities only: the benchmark is aggregated in SQL.
+      // Closes of the portfolio's own securities only: the benchmark comes summed per day and group.
       const ids = [...new Set(entries.map((e) => e.securityId).filter((s): s is string => !!s))];
       const [securities, prices] = await Promise.all([loadSecurities(this.db, ids), loadCloses(this.db, ids, start, end)]);
       const currencies = new Set<string>([p.baseCurrency, bench.currency, ...entries.map((e) => e.currency), ...[...securities.values()].map((s) => s.currency), ...bench.constituents.map((c) => c.currency)]);
       const fx = await loadFxRange(this.db, currencies, start, end);
       const pdays = portfolioDays({ baseCurrency: p.baseCurrency, entries, securities, prices, fx, days });
-      const bdays = await this.benchmarkDays(bench, (c) => groupOf(groupBy, c), days, fx, started);
+      const bdays = await this.benchmarkDays(bench, groupBy, days, fx, ctx.meta.requestId, started);
       const result = dailyAttribution(
         pdays,
         bdays,

@@ -7,6 +7,7 @@ import { writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { badInput, currencyCode, symbol as validSymbol, text } from './validate';
 import { loadBenchmark, type LoadedBenchmark } from './analytics-data';
+import { markBenchmarkSumsStale } from './benchmark-sums';
 import type { AnalyticsCache } from './analytics-cache';
 
 export interface BenchmarkInputArg {
@@ -44,6 +45,9 @@ export class BenchmarkService {
       if (unknown.length) throw badInput(`unknown constituent symbol(s): ${unknown.slice(0, 10).join(', ')}`);
       const before = await tx.benchmark.findUnique({ where: { code }, include: { constituents: true } });
       const b = await tx.benchmark.upsert({ where: { code }, create: { code, name, currency }, update: { name, currency } });
+      // New constituents or weights change every stored day of the benchmark's sums.
+      const old = new Map(before?.constituents.map((k) => [k.securityId, k.weight.toString()]));
+      if (before && (old.size !== constituents.length || constituents.some((c) => !c.weight.eq(old.get(idOf.get(c.symbol)!) ?? -1)))) await markBenchmarkSumsStale(tx, { benchmarkId: b.id });
       await tx.benchmarkConstituent.deleteMany({ where: { benchmarkId: b.id } });
       await tx.benchmarkConstituent.createMany({ data: constituents.map((c) => ({ benchmarkId: b.id, securityId: idOf.get(c.symbol)!, weight: c.weight.toFixed() })) });
       await writeAudit(tx, ctx, {

@@ -34,7 +34,7 @@ export function createServices(db: Db, bus: EventBus, options: ServiceOptions = 
     identity: new IdentityService(db, bus, options.identity),
     sharing: new SharingService(db, bus),
     portfolios: new PortfolioService(db),
-    securities: new SecurityService(db),
+    securities: new SecurityService(db, analytics.cache),
     auditLog: new AuditLogService(db),
     marketData: new MarketDataService(db, bus),
     valuation,

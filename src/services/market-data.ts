@@ -11,6 +11,7 @@ import { writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { badInput, currencyCode } from './validate';
 import { asSystem } from '../db/principal';
+import { markBenchmarkSumsStaleForBars } from './benchmark-sums';
 
 export interface PriceRowInput {
   symbol: string;
@@ -207,7 +208,8 @@ export async function upsertFxRates(tx: Tx | Db, chunk: readonly ValidFxRow[]): 
 
 /**
  * A daily bar dated before a day whose NAV is already stored changes that NAV: the
- * portfolios that ever traded the security get nav_stale_from = least(existing, bar date).
+ * portfolios that ever traded the security get nav_stale_from = least(existing, bar date);
+ * likewise the stored daily sums of the benchmarks holding it (sums_stale_from).
  */
 export async function markNavStaleForBars(tx: Tx | Db, rows: readonly ValidPriceRow[]): Promise<void> {
   const earliest = new Map<string, string>();
@@ -230,6 +232,7 @@ export async function markNavStaleForBars(tx: Tx | Db, rows: readonly ValidPrice
     ) s
     WHERE p.id = s.portfolio_id
       AND EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= s.d)`);
+  await markBenchmarkSumsStaleForBars(tx, ids, ids.map((id) => earliest.get(id)!));
 }
 
 /** A late FX rate may change any stored NAV on or after its date (cross rates reach every pair). */

@@ -277,6 +277,16 @@ export class MarketImporter {
           GROUP BY t.portfolio_id
         ) s
         WHERE p.id = s.portfolio_id AND EXISTS (SELECT 1 FROM portfolio_daily_values v WHERE v.portfolio_id = p.id AND v.asof_date >= s.d)`);
+      // And the stored daily sums of the benchmarks holding them (as markBenchmarkSumsStaleForBars).
+      await pg.query(`
+        UPDATE benchmarks b SET sums_stale_from = LEAST(COALESCE(b.sums_stale_from, s.d), s.d)
+        FROM (
+          SELECT k.benchmark_id, min(u.d) AS d
+          FROM (SELECT security_id, min((ts AT TIME ZONE 'UTC')::date) AS d FROM import_stage WHERE timeframe = '1d' GROUP BY security_id) u
+          JOIN benchmark_constituents k ON k.security_id = u.security_id
+          GROUP BY k.benchmark_id
+        ) s
+        WHERE b.id = s.benchmark_id AND EXISTS (SELECT 1 FROM benchmark_daily_sums v WHERE v.benchmark_id = b.id AND v.asof_date >= s.d)`);
       await pg.query('TRUNCATE import_stage');
       await pg.query('COMMIT');
       this.announceBars(bars);

@@ -4,6 +4,8 @@ import type { ServiceContext } from './context';
 import { requireActor, requireRole } from './access';
 import { writeAudit } from './audit';
 import { inTransaction } from './transaction';
+import { markBenchmarkSumsStale } from './benchmark-sums';
+import type { AnalyticsCache } from './analytics-cache';
 import { countryCode, currencyCode, optionalText, symbol as validSymbol, text } from './validate';
 
 export interface SecurityInput {
@@ -19,7 +21,10 @@ export interface SecurityInput {
 }
 
 export class SecurityService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly cache: AnalyticsCache,
+  ) {}
 
   /** The security master is shared by all portfolios, so only ADMIN and MANAGER change it. */
   async upsert(ctx: ServiceContext, input: SecurityInput): Promise<Security> {
@@ -35,10 +40,15 @@ export class SecurityService {
       exchange: optionalText(input.exchange, 'exchange', 40),
     };
     const sym = validSymbol(input.symbol);
-    return inTransaction(this.db, ctx, async (tx) => {
+    return inTransaction(this.db, ctx, async (tx, afterCommit) => {
       const before = await tx.security.findUnique({ where: { symbol: sym } });
       const security = await tx.security.upsert({ where: { symbol: sym }, create: { symbol: sym, ...data }, update: data });
       await writeAudit(tx, ctx, { action: before ? 'security.update' : 'security.create', entityType: 'Security', entityId: security.id, before, after: security });
+      // A new classification or currency regroups attribution and benchmark sums over all past days.
+      if (before && (['sector', 'assetClass', 'country', 'currency'] as const).some((k) => before[k] !== security[k])) {
+        await markBenchmarkSumsStale(tx, { securityId: security.id });
+        afterCommit(() => this.cache.clear());
+      }
       return security;
     });
   }

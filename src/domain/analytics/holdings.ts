@@ -1,4 +1,5 @@
 import { D, ZERO, ONE, sum } from '../decimal';
+import { ScaleExceeded, atScale, decimalOf, plus, roundToPrecision, times, unitsOf, type Units } from '../fixed';
 import type { FxTable } from '../fx';
 import { LedgerReplay, replayOrder, type LedgerEntry, type PriceSeries } from '../nav-series';
 import { brinsonFachler, carinoFactor, linkCarino, type AttributionResult, type AttributionGroupInput } from './attribution';
@@ -38,10 +39,11 @@ export interface HoldingsInputs {
   days: readonly string[];
 }
 
+/** A position's values on a day, in units of 10^−scale of the base currency (PortfolioDays.scale). */
 export interface HoldingDay {
   securityId: string;
-  start: D;
-  end: D;
+  start: bigint;
+  end: bigint;
 }
 
 export interface PortfolioDay {
@@ -50,8 +52,14 @@ export interface PortfolioDay {
   start: D;
   end: D;
   holdings: HoldingDay[];
-  /** Per cash currency. */
-  cash: { currency: string; start: D; end: D }[];
+  /** Per cash currency, in units as the holdings. */
+  cash: { currency: string; start: bigint; end: bigint }[];
+}
+
+export interface PortfolioDays {
+  /** The fixed-point scale of the holdings' and cash values. */
+  scale: number;
+  days: PortfolioDay[];
 }
 
 export type GroupBy = 'SECTOR' | 'ASSET_CLASS' | 'COUNTRY' | 'CURRENCY';
@@ -71,18 +79,41 @@ export function groupOf(groupBy: GroupBy, s: SecurityInfo): string {
   }
 }
 
-/** Start and end values of every position and cash balance for each day after days[0]. */
-export function portfolioDays(input: HoldingsInputs): PortfolioDay[] {
+/**
+ * Start and end values of every position and cash balance for each day after days[0].
+ *
+ * The values are computed in exact fixed-point (fixed.ts) with the rounding decimal.js would
+ * apply to each product and sum, so they are the digits of the Decimal computation
+ * q × p0 × x0, (q × split × p1 + dividend) × x1, Σ starts, Σ ends. The scale starts at 0 and
+ * grows to the largest an operand needs (one recomputation per increase, ScaleExceeded).
+ */
+export function portfolioDays(input: HoldingsInputs): PortfolioDays {
+  let scale = 0;
+  for (;;) {
+    try {
+      return { scale, days: valueDays(input, scale) };
+    } catch (err) {
+      if (!(err instanceof ScaleExceeded) || err.needed <= scale) throw err;
+      scale = err.needed;
+    }
+  }
+}
+
+function valueDays(input: HoldingsInputs, scale: number): PortfolioDay[] {
   const { days, fx, baseCurrency } = input;
   const entries = replayOrder(input.entries);
   const state = new LedgerReplay();
   const pointer = new Map<string, number>();
-  const rateCache = new Map<string, D | null>();
-  const rate = (ccy: string, day: string): D | null => {
-    if (ccy === baseCurrency) return ONE;
+  const rateCache = new Map<string, Units | null>();
+  /** FX to the base currency as exact units; null when the rate is exactly 1 (no product). */
+  const rate = (ccy: string, day: string): Units | null | undefined => {
+    if (ccy === baseCurrency) return null;
     const key = `${ccy}/${day}`;
-    if (!rateCache.has(key)) rateCache.set(key, fx.convertRate(ccy, baseCurrency, day)?.rate ?? null);
-    return rateCache.get(key)!;
+    if (!rateCache.has(key)) {
+      const r = fx.convertRate(ccy, baseCurrency, day)?.rate;
+      rateCache.set(key, r ? unitsOf(r) : null);
+    }
+    return rateCache.get(key) ?? undefined;
   };
   const closeOn = (sid: string, day: string): D | undefined => {
     const s = input.prices.get(sid);
@@ -92,14 +123,30 @@ export function portfolioDays(input: HoldingsInputs): PortfolioDay[] {
     pointer.set(sid, i);
     return i >= 0 ? s.closes[i] : state.lastTradePrice.get(sid);
   };
+  // Each security's quantity and last close as units, converted when they change.
+  const converted = new Map<string, { q: D; qu: Units; p: D | null; pu: Units | null }>();
+  const unitsFor = (sid: string, q: D, p: D): { qu: Units; pu: Units } => {
+    let c = converted.get(sid);
+    if (!c) converted.set(sid, (c = { q, qu: unitsOf(q), p: null, pu: null }));
+    else if (c.q !== q) {
+      c.q = q;
+      c.qu = unitsOf(q);
+    }
+    if (c.p !== p) {
+      c.p = p;
+      c.pu = unitsOf(p);
+    }
+    return { qu: c.qu, pu: c.pu! };
+  };
+  const fxTimes = (a: Units, x: Units | null): bigint => atScale(x ? times(a, x) : a, scale);
+  const total = (xs: readonly bigint[]): bigint => xs.reduce((acc, x) => roundToPrecision(acc + x), 0n);
   let k = 0;
   const out: PortfolioDay[] = [];
   if (!days.length) return out;
   while (k < entries.length && entries[k]!.date <= days[0]!) state.apply(entries[k++]!);
   // Values at the close of the previous day, carried from one day to the next.
   let prevPx = new Map<string, D>();
-  let prevEnd = new Map<string, { q: D; p: D; x: D; value: D }>();
-  const times = (a: D, b: D): D => (b === ONE ? a : a.times(b));
+  let prevEnd = new Map<string, { q: D; p: D; x: Units | null; value: bigint }>();
   for (const [sid] of state.quantity) {
     const p = closeOn(sid, days[0]!);
     if (p) prevPx.set(sid, p);
@@ -120,7 +167,7 @@ export function portfolioDays(input: HoldingsInputs): PortfolioDay[] {
     }
     const curPx = new Map<string, D>();
     const holdings: HoldingDay[] = [];
-    const curEnd = new Map<string, { q: D; p: D; x: D; value: D }>();
+    const curEnd = new Map<string, { q: D; p: D; x: Units | null; value: bigint }>();
     for (const [sid, q] of state.quantity) {
       const info = input.securities.get(sid);
       const p1 = closeOn(sid, day);
@@ -130,17 +177,22 @@ export function portfolioDays(input: HoldingsInputs): PortfolioDay[] {
       if (!p0 || !p1) continue;
       const x0 = rate(info.currency, prevDay);
       const x1 = rate(info.currency, day);
-      if (!x0 || !x1) continue;
-      // The same products as q × p0 × x0 and (q × split × p1 + dividend) × x1, without the
-      // factors that are exactly 1 and the terms that are exactly 0 (every operand has at
-      // most 40 digits, so multiplying by 1 or adding 0 would not round), and with the start
-      // taken from yesterday's end when it is that very product (same q, close and rate).
+      if (x0 === undefined || x1 === undefined) continue;
+      // The products q × p0 × x0 and (q × split × p1 + dividend) × x1, without the factors
+      // that are exactly 1, and with the start taken from yesterday's end when it is that
+      // very product (same q, close and rate).
       const prev = prevEnd.get(sid);
-      const start = prev && prev.q === q && prev.p === p0 && prev.x === x0 ? prev.value : times(q.times(p0), x0);
+      let start: bigint;
+      if (prev && prev.q === q && prev.p === p0 && prev.x === x0) start = prev.value;
+      else {
+        const { qu, pu } = unitsFor(sid, q, p0);
+        start = fxTimes(times(qu, pu), x0);
+      }
       const split = splits.get(sid);
       const dividend = dividends.get(sid);
-      const qp1 = split ? q.times(split).times(p1) : q.times(p1);
-      const end = times(dividend ? qp1.plus(dividend) : qp1, x1);
+      const { qu, pu: p1u } = unitsFor(sid, q, p1);
+      const qp1 = split ? times(times(qu, unitsOf(split)), p1u) : times(qu, p1u);
+      const end = fxTimes(dividend ? plus(qp1, unitsOf(dividend)) : qp1, x1);
       if (!split && !dividend) curEnd.set(sid, { q, p: p1, x: x1, value: end });
       holdings.push({ securityId: sid, start, end });
     }
@@ -150,13 +202,14 @@ export function portfolioDays(input: HoldingsInputs): PortfolioDay[] {
       if (bal.isZero()) continue;
       const x0 = rate(ccy, prevDay);
       const x1 = rate(ccy, day);
-      if (!x0 || !x1) continue;
-      cash.push({ currency: ccy, start: bal.times(x0), end: bal.times(x1) });
+      if (x0 === undefined || x1 === undefined) continue;
+      const b = unitsOf(bal);
+      cash.push({ currency: ccy, start: fxTimes(b, x0), end: fxTimes(b, x1) });
     }
     out.push({
       date: day,
-      start: sum(holdings.map((h) => h.start)).plus(sum(cash.map((c) => c.start))),
-      end: sum(holdings.map((h) => h.end)).plus(sum(cash.map((c) => c.end))),
+      start: decimalOf(roundToPrecision(total(holdings.map((h) => h.start)) + total(cash.map((c) => c.start))), scale),
+      end: decimalOf(roundToPrecision(total(holdings.map((h) => h.end)) + total(cash.map((c) => c.end))), scale),
       holdings,
       cash,
     });
@@ -185,53 +238,50 @@ export interface HoldingContribution {
  * by CURRENCY), which the benchmark does not hold: a group absent from the benchmark takes
  * the total benchmark return (the domain's convention), so cash drag appears as interaction.
  * Days with no capital at risk are skipped.
+ *
+ * The groups' start and end values are summed in fixed-point with decimal.js's rounding (the
+ * digits of Decimal sums). A position's contribution Σ_t (V1 − V0) × (1/W0_t) × (k_t/K) and
+ * its weight sum Σ_t V0 × (1/W0_t) are summed exactly from the Decimal factors 1/W0_t and
+ * k_t/K (40 significant digits each) and rounded once at the end, to 40 significant digits
+ * (the average weight: that exact sum divided by the day count); cash's contribution alike.
  */
 export function dailyAttribution(
-  days: readonly PortfolioDay[],
+  portfolio: PortfolioDays,
   benchmark: readonly BenchmarkDay[],
   groupOfSecurity: (securityId: string) => string,
   groupOfCash: (currency: string) => string,
 ): { linked: AttributionResult; daily: AttributionResult[]; contributions: HoldingContribution[]; cashContribution: D } {
+  const { scale } = portfolio;
   const bByDate = new Map(benchmark.map((b) => [b.date, b]));
   const daily: AttributionResult[] = [];
-  const perDayContrib: { ret: D; bench: D; items: Map<string, D>; cash: D }[] = [];
-  const weightSum = new Map<string, D>();
-  let counted = 0;
-  for (const d of days) {
+  const counted: { day: PortfolioDay; inv: D }[] = [];
+  for (const d of portfolio.days) {
     const b = bByDate.get(d.date);
     if (!b || !d.start.gt(0)) continue;
-    counted++;
     const inv = ONE.div(d.start);
-    const g = new Map<string, { start: D; end: D }>();
-    const add = (key: string, s: D, e: D) => {
+    counted.push({ day: d, inv });
+    const g = new Map<string, { start: bigint; end: bigint }>();
+    const add = (key: string, s: bigint, e: bigint) => {
       const x = g.get(key);
       if (x) {
-        x.start = x.start.plus(s);
-        x.end = x.end.plus(e);
-      } else g.set(key, { start: ZERO.plus(s), end: ZERO.plus(e) });
+        x.start = roundToPrecision(x.start + s);
+        x.end = roundToPrecision(x.end + e);
+      } else g.set(key, { start: s, end: e });
     };
-    const items = new Map<string, D>();
-    for (const h of d.holdings) {
-      add(groupOfSecurity(h.securityId), h.start, h.end);
-      items.set(h.securityId, h.end.minus(h.start).times(inv));
-      weightSum.set(h.securityId, (weightSum.get(h.securityId) ?? ZERO).plus(h.start.times(inv)));
-    }
-    let cashContrib = ZERO;
-    for (const c of d.cash) {
-      add(groupOfCash(c.currency), c.start, c.end);
-      cashContrib = cashContrib.plus(c.end.minus(c.start).times(inv));
-    }
+    for (const h of d.holdings) add(groupOfSecurity(h.securityId), h.start, h.end);
+    for (const c of d.cash) add(groupOfCash(c.currency), c.start, c.end);
     const inputs: AttributionGroupInput[] = [];
     const keys = new Set([...g.keys(), ...b.groups.keys()]);
     // Weights: make the portfolio's sum to exactly 1 by giving the rounding remainder to the largest group.
     for (const key of keys) {
       const pg = g.get(key);
       const bg = b.groups.get(key);
+      const start = pg ? decimalOf(pg.start, scale) : ZERO;
       inputs.push({
         key,
-        portfolioWeight: pg ? pg.start.times(inv) : ZERO,
+        portfolioWeight: pg ? start.times(inv) : ZERO,
         benchmarkWeight: bg ? bg.weight : ZERO,
-        portfolioReturn: pg && !pg.start.isZero() ? pg.end.minus(pg.start).div(pg.start) : null,
+        portfolioReturn: pg && pg.start !== 0n ? decimalOf(pg.end, scale).minus(start).div(start) : null,
         benchmarkReturn: bg ? bg.ret : null,
       });
     }
@@ -240,25 +290,40 @@ export function dailyAttribution(
       const largest = inputs.reduce((a, c) => (c.portfolioWeight.abs().gt(a.portfolioWeight.abs()) ? c : a));
       largest.portfolioWeight = largest.portfolioWeight.plus(remainder);
     }
-    const r = brinsonFachler(inputs);
-    daily.push(r);
-    perDayContrib.push({ ret: r.portfolioReturn, bench: r.benchmarkReturn, items, cash: cashContrib });
+    daily.push(brinsonFachler(inputs));
   }
   const linked = linkCarino(daily);
   // Contributions: Carino-linked against a zero benchmark, so they add up to the linked return R.
   const K = daily.length ? carinoFactor(linked.portfolioReturn, ZERO) : ONE;
-  const contrib = new Map<string, D>();
-  let cashContribution = ZERO;
-  for (const p of perDayContrib) {
-    const s = carinoFactor(p.ret, ZERO).div(K);
-    for (const [sid, c] of p.items) contrib.set(sid, (contrib.get(sid) ?? ZERO).plus(c.times(s)));
-    cashContribution = cashContribution.plus(p.cash.times(s));
-  }
-  const contributions = [...contrib].map(([securityId, contribution]) => ({
+  const factors = counted.map(({ inv }, t) => {
+    const i = unitsOf(inv);
+    const s = unitsOf(carinoFactor(daily[t]!.portfolioReturn, ZERO).div(K));
+    return { inv: i, link: { m: i.m * s.m, scale: i.scale + s.scale } }; // exact: no rounding
+  });
+  // Exact products: one scale for every day's 1/W0 and one for every day's (1/W0)(k/K).
+  const invScale = Math.max(0, ...factors.map((f) => f.inv.scale));
+  const linkScale = Math.max(0, ...factors.map((f) => f.link.scale));
+  const sums = new Map<string, { weight: bigint; contribution: bigint }>();
+  let cash = 0n;
+  counted.forEach(({ day }, t) => {
+    const inv = atScale(factors[t]!.inv, invScale);
+    const link = atScale(factors[t]!.link, linkScale);
+    for (const h of day.holdings) {
+      const x = sums.get(h.securityId);
+      const weight = h.start * inv;
+      const contribution = (h.end - h.start) * link;
+      if (x) {
+        x.weight += weight;
+        x.contribution += contribution;
+      } else sums.set(h.securityId, { weight, contribution });
+    }
+    for (const c of day.cash) cash += (c.end - c.start) * link;
+  });
+  const contributions = [...sums].map(([securityId, x]) => ({
     securityId,
-    contribution,
-    averageWeight: counted ? (weightSum.get(securityId) ?? ZERO).div(counted) : ZERO,
+    contribution: decimalOf(x.contribution, scale + linkScale).toSignificantDigits(D.precision),
+    averageWeight: decimalOf(x.weight, scale + invScale).div(counted.length),
   }));
   contributions.sort((a, b) => b.contribution.cmp(a.contribution) || (a.securityId < b.securityId ? -1 : 1));
-  return { linked, daily, contributions, cashContribution };
+  return { linked, daily, contributions, cashContribution: decimalOf(cash, scale + linkScale).toSignificantDigits(D.precision) };
 }

@@ -1,4 +1,6 @@
-import { dec, ZERO, type D } from '../../../src/domain/decimal';
+import { D, dec, ONE, sum, ZERO } from '../../../src/domain/decimal';
+import { decimalOf } from '../../../src/domain/fixed';
+import { carinoFactor } from '../../../src/domain/analytics/attribution';
 import { FxTable, fxQuote } from '../../../src/domain/fx';
 import type { LedgerEntry, PriceSeries } from '../../../src/domain/nav-series';
 import { dailyAttribution, groupOf, portfolioDays, CASH_GROUP, UNCLASSIFIED_GROUP, type SecurityInfo } from '../../../src/domain/analytics/holdings';
@@ -68,30 +70,32 @@ const prices = new Map<string, PriceSeries>([
 ]);
 const fx = new FxTable([fxQuote('EUR', 'USD', D0, '1.0'), fxQuote('EUR', 'USD', D1, '1.2')]);
 const s = (x: D) => x.toString();
+const u2 = (x: bigint, scale: number) => decimalOf(x, scale).toString();
 
 describe('portfolioDays: holdings-based start and end values', () => {
-  const days = portfolioDays({ baseCurrency: 'USD', entries, securities, prices, fx, days: [D0, D1, D2] });
+  const { scale, days } = portfolioDays({ baseCurrency: 'USD', entries, securities, prices, fx, days: [D0, D1, D2] });
+  const u = (x: bigint) => decimalOf(x, scale).toString();
 
   it('values positions held at the previous close, with dividends, splits and FX', () => {
     expect(days.map((d) => [d.date, s(d.start), s(d.end)])).toEqual([
       [D1, '1000', '1075'],
       [D2, '1075', '1135'],
     ]);
-    expect(days[0]!.holdings.map((h) => [h.securityId, s(h.start), s(h.end)])).toEqual([
+    expect(days[0]!.holdings.map((h) => [h.securityId, u(h.start), u(h.end)])).toEqual([
       ['x', '500', '555'],
       ['y', '100', '120'],
     ]);
-    expect(days[1]!.holdings.map((h) => [h.securityId, s(h.start), s(h.end)])).toEqual([
+    expect(days[1]!.holdings.map((h) => [h.securityId, u(h.start), u(h.end)])).toEqual([
       ['x', '660', '720'],
       ['y', '120', '120'],
     ]);
     // EUR cash is 0 and skipped; trades and the dividend of D1 only enter on D2.
-    expect(days.map((d) => d.cash.map((c) => [c.currency, s(c.start), s(c.end)]))).toEqual([[['USD', '400', '400']], [['USD', '295', '295']]]);
+    expect(days.map((d) => d.cash.map((c) => [c.currency, u(c.start), u(c.end)]))).toEqual([[['USD', '400', '400']], [['USD', '295', '295']]]);
   });
 
   it('no days or a single day give nothing', () => {
-    expect(portfolioDays({ baseCurrency: 'USD', entries, securities, prices, fx, days: [] })).toEqual([]);
-    expect(portfolioDays({ baseCurrency: 'USD', entries, securities, prices, fx, days: [D0] })).toEqual([]);
+    expect(portfolioDays({ baseCurrency: 'USD', entries, securities, prices, fx, days: [] }).days).toEqual([]);
+    expect(portfolioDays({ baseCurrency: 'USD', entries, securities, prices, fx, days: [D0] }).days).toEqual([]);
   });
 
   it('a position without closes is valued at its last trade price; one without an FX rate is left out', () => {
@@ -107,8 +111,42 @@ describe('portfolioDays: holdings-based start and end values', () => {
       days: [D0, D1],
     });
     // Z at 7 both ends; J (no JPY rate) and the JPY cash are skipped; USD cash −7.
-    expect(z.map((d) => [s(d.start), s(d.end), d.holdings.map((h) => h.securityId), d.cash.map((c) => c.currency)])).toEqual([['0', '0', ['z'], ['USD']]]);
-    expect(s(z[0]!.holdings[0]!.start)).toBe('7');
+    expect(z.days.map((d) => [s(d.start), s(d.end), d.holdings.map((h) => h.securityId), d.cash.map((c) => c.currency)])).toEqual([['0', '0', ['z'], ['USD']]]);
+    expect(decimalOf(z.days[0]!.holdings[0]!.start, z.scale).toString()).toBe('7');
+  });
+
+  it('gives the digits of the Decimal products and sums where they round (40 significant digits)', () => {
+    // A EUR portfolio valuing USD and JPY positions: USD→EUR and JPY→EUR are inverses (rounded
+    // to 40 digits), quantities have 7 decimals, so q × p × x and the sums round.
+    const cross = new FxTable([fxQuote('EUR', 'USD', D0, '1.0871234567'), fxQuote('EUR', 'USD', D1, '1.0869'), fxQuote('USD', 'JPY', D0, '151.3712345'), fxQuote('USD', 'JPY', D1, '149.9998765')]);
+    const q = [dec('1234.5678901'), dec('987.6543211')];
+    const pr = new Map<string, PriceSeries>([
+      ['a', ps([D0, D1], ['101.123456', '99.987654'])],
+      ['b', ps([D0, D1], ['5550', '5605.5'])],
+    ]);
+    const sec = new Map<string, SecurityInfo>([
+      ['a', { symbol: 'A', currency: 'USD', sector: null, assetClass: null, country: null }],
+      ['b', { symbol: 'B', currency: 'JPY', sector: null, assetClass: null, country: null }],
+    ]);
+    const cashIn = new Map([['EUR', dec('1000000.01')], ['USD', dec('-124833.333')], ['JPY', dec('-5481481.48')]]);
+    const ents = [
+      e('2024-01-01', 'DEPOSIT', '1000000.01', 'EUR'),
+      e('2024-01-01', 'BUY', '-124833.333', 'USD', { securityId: 'a', quantity: q[0]!, price: dec('101.1') }),
+      e('2024-01-01', 'BUY', '-5481481.48', 'JPY', { securityId: 'b', quantity: q[1]!, price: dec('5550') }),
+    ];
+    const r = portfolioDays({ baseCurrency: 'EUR', entries: ents, securities: sec, prices: pr, fx: cross, days: [D0, D1] });
+    const rate = (c: string, d: string) => (c === 'EUR' ? ONE : cross.convertRate(c, 'EUR', d)!.rate);
+    const starts = [q[0]!.times('101.123456').times(rate('USD', D0)), q[1]!.times('5550').times(rate('JPY', D0))];
+    const ends = [q[0]!.times('99.987654').times(rate('USD', D1)), q[1]!.times('5605.5').times(rate('JPY', D1))];
+    const day = r.days[0]!;
+    expect(day.holdings.map((h) => [u2(h.start, r.scale), u2(h.end, r.scale)])).toEqual(starts.map((x, i) => [s(x), s(ends[i]!)]));
+    expect([...starts, ...ends].filter((x) => x.precision() === 40).length).toBeGreaterThanOrEqual(3);
+    const cs = day.cash.map((c) => cashIn.get(c.currency)!.times(rate(c.currency, D0)));
+    const ce = day.cash.map((c) => cashIn.get(c.currency)!.times(rate(c.currency, D1)));
+    expect(day.cash.map((c) => [c.currency, u2(c.start, r.scale), u2(c.end, r.scale)])).toEqual(day.cash.map((c, i) => [c.currency, s(cs[i]!), s(ce[i]!)]));
+    expect(day.cash).toHaveLength(3);
+    expect(s(day.start)).toBe(s(sum(starts).plus(sum(cs))));
+    expect(s(day.end)).toBe(s(sum(ends).plus(sum(ce))));
   });
 });
 
@@ -136,7 +174,7 @@ describe('dailyAttribution: Brinson-Fachler per day on holdings, Carino-linked',
   const cashGroup = () => CASH_GROUP;
 
   it('one day matches the hand computation exactly', () => {
-    const r = dailyAttribution(pdays.slice(0, 1), [bday(D1, '0.10', '0.05')], bySector, cashGroup);
+    const r = dailyAttribution({ ...pdays, days: pdays.days.slice(0, 1) }, [bday(D1, '0.10', '0.05')], bySector, cashGroup);
     expect([r.linked.portfolioReturn, r.linked.benchmarkReturn, r.linked.activeReturn].map(s)).toEqual(['0.075', '0.08', '-0.005']);
     expect([r.linked.allocation, r.linked.selection, r.linked.interaction].map(s)).toEqual(['0.01', '0.006', '-0.021']);
     const groups = Object.fromEntries(r.linked.groups.map((g) => [g.key, [g.portfolioWeight, g.benchmarkWeight, g.portfolioReturn, g.benchmarkReturn, g.allocation, g.selection, g.interaction].map(s)]));
@@ -165,12 +203,34 @@ describe('dailyAttribution: Brinson-Fachler per day on holdings, Carino-linked',
     expect(r.daily).toHaveLength(2);
   });
 
+  it('contributions and average weights are the exact sums over days of the 40-digit factors, rounded once', () => {
+    const r = dailyAttribution(pdays, [bday(D1, '0.10', '0.05'), bday(D2, '0.02', '-0.01')], bySector, cashGroup);
+    // Σ_t (V1 − V0) × (1/W0_t) × (k_t/K) in 200 digits from the same 40-digit factors, then
+    // rounded to 40: 1/1,075 and k_t/K do not terminate, so a rounding per operation would differ.
+    const W = D.clone({ precision: 200 });
+    const K = carinoFactor(r.linked.portfolioReturn, ZERO);
+    const factors = pdays.days.map((d, t) => ({ inv: new W(ONE.div(d.start)), link: new W(ONE.div(d.start)).times(carinoFactor(r.daily[t]!.portfolioReturn, ZERO).div(K)) }));
+    for (const sid of ['x', 'y']) {
+      let c = new W(0);
+      let w = new W(0);
+      pdays.days.forEach((d, t) => {
+        const h = d.holdings.find((x) => x.securityId === sid)!;
+        const v0 = new W(decimalOf(h.start, pdays.scale));
+        c = c.plus(new W(decimalOf(h.end, pdays.scale)).minus(v0).times(factors[t]!.link));
+        w = w.plus(v0.times(factors[t]!.inv));
+      });
+      const got = r.contributions.find((x) => x.securityId === sid)!;
+      expect(s(got.contribution)).toBe(s(new D(c).toSignificantDigits(40)));
+      expect(s(got.averageWeight)).toBe(s(new D(w).div(2)));
+    }
+  });
+
   it('days without a benchmark day or without capital are skipped; none left gives zeros', () => {
     const r = dailyAttribution(pdays, [], bySector, cashGroup);
     expect([r.linked.portfolioReturn, r.linked.allocation, r.cashContribution].map(s)).toEqual(['0', '0', '0']);
     expect(r.daily).toEqual([]);
     expect(r.contributions).toEqual([]);
-    const empty = dailyAttribution([{ date: D1, start: ZERO, end: ZERO, holdings: [], cash: [] }], [bday(D1, '0.1', '0.05')], bySector, cashGroup);
+    const empty = dailyAttribution({ scale: 0, days: [{ date: D1, start: ZERO, end: ZERO, holdings: [], cash: [] }] }, [bday(D1, '0.1', '0.05')], bySector, cashGroup);
     expect(empty.daily).toEqual([]);
   });
 });

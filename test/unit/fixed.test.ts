@@ -1,0 +1,59 @@
+import { D } from '../../src/domain/decimal';
+import { ScaleExceeded, atScale, decimalOf, plus, roundToPrecision, times, unitsOf } from '../../src/domain/fixed';
+
+/* Fixed-point against decimal.js itself: the same digits for the same operations. */
+
+// Deterministic pseudo-random decimals of 1–60 significant digits, exponents −50 … +30, both signs.
+let seed = 12345;
+const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+function randomDecimal(): D {
+  const digits = 1 + (next() % 60);
+  let m = String(1 + (next() % 9));
+  for (let i = 1; i < digits; i++) m += String(next() % 10);
+  if (next() % 4 === 0) m = m.replace(/\d{1,5}$/, (x) => '5'.padEnd(x.length, '0')); // ties
+  const e = (next() % 81) - 50;
+  return new D(`${next() % 2 ? '-' : ''}${m}e${e}`);
+}
+
+describe('fixed-point', () => {
+  it('reads any finite Decimal exactly, at its own decimal places', () => {
+    for (const v of ['0', '1', '-1', '123.45', '0.001', '1e45', '-67.1234', '1.23456789012345678901234567890123456789', '10000000', '0.10000000', '-5e-50']) {
+      const u = unitsOf(new D(v));
+      expect(decimalOf(u.m, u.scale).eq(v)).toBe(true);
+      expect(u.scale).toBe(new D(v).decimalPlaces());
+    }
+    for (let i = 0; i < 2000; i++) {
+      const d = randomDecimal();
+      const u = unitsOf(d);
+      expect(decimalOf(u.m, u.scale).toString()).toBe(d.toString());
+      expect(u.scale).toBe(d.decimalPlaces());
+    }
+  });
+
+  it('times and plus give the digits of decimal.js (40 significant digits, half-even)', () => {
+    for (let i = 0; i < 5000; i++) {
+      const a = randomDecimal().toSignificantDigits(40);
+      const b = randomDecimal().toSignificantDigits(40);
+      const p = times(unitsOf(a), unitsOf(b));
+      expect(decimalOf(p.m, p.scale).toString()).toBe(a.times(b).toString());
+      const s = plus(unitsOf(a), unitsOf(b));
+      expect(decimalOf(s.m, s.scale).toString()).toBe(a.plus(b).toString());
+    }
+  });
+
+  it('rounds at the 40th digit only, half to even', () => {
+    const ten40 = 10n ** 40n;
+    expect(roundToPrecision(ten40 - 1n)).toBe(ten40 - 1n);
+    // 41 digits: the last one goes.
+    expect(roundToPrecision(ten40 + 5n)).toBe(ten40); // tie, 0 is even
+    expect(roundToPrecision(ten40 + 15n)).toBe(ten40 + 20n); // tie, 1 → 2
+    expect(roundToPrecision(-(ten40 + 16n))).toBe(-(ten40 + 20n));
+    expect(roundToPrecision(ten40 + 14n)).toBe(ten40 + 10n);
+    expect(roundToPrecision(ten40 * 10n + 150n)).toBe(ten40 * 10n + 200n); // 42 digits, tie at the 41st
+  });
+
+  it('refuses to lose decimals when putting a value on a smaller scale', () => {
+    expect(atScale(unitsOf(new D('1.25')), 4)).toBe(12500n);
+    expect(() => atScale(unitsOf(new D('1.25')), 1)).toThrow(ScaleExceeded);
+  });
+});
