@@ -1,3 +1,4 @@
+import { asSystem } from '../db/principal';
 import { Prisma } from '../generated/prisma/client';
 import { D } from '../domain/decimal';
 import { toEpochDay } from '../domain/dates';
@@ -59,7 +60,13 @@ function rebuildRange(s: StoreState, from: string, to: string): { start: string;
  * benchmark row locked (a second reader waits and then finds them current), recorded in
  * calculation_runs. Returns what it built, or null when they were current.
  */
-export async function refreshBenchmarkSums(db: Db, benchmarkId: string, from: string, to: string, requestId?: string): Promise<{ from: string; to: string; days: number } | null> {
+export function refreshBenchmarkSums(db: Db, benchmarkId: string, from: string, to: string, requestId?: string): Promise<{ from: string; to: string; days: number } | null> {
+  // The store is everyone's (benchmark-level market data, its run owned by no portfolio),
+  // whichever reader's request found it stale: a step for the system, as NAV-series rebuilds are.
+  return asSystem(() => rebuild(db, benchmarkId, from, to, requestId));
+}
+
+async function rebuild(db: Db, benchmarkId: string, from: string, to: string, requestId?: string): Promise<{ from: string; to: string; days: number } | null> {
   const outside = await storeState(db, benchmarkId, false);
   if (!outside || !rebuildRange(outside, from, to)) return null;
   const started = Date.now();
