@@ -61,67 +61,57 @@ BEGIN
 END
 $$;
 
--- The portfolios the asker reads, or {nil uuid} for every one (the system, ADMINs, MANAGERs):
--- USERs their own, VIEWERs their own and those shared with them, no one nothing.
+-- What the asker reads and writes, as `principal|readable|writable` (uuid[] texts), where
+-- {nil uuid} stands for every portfolio. Reads: the system, ADMINs and MANAGERs every one;
+-- USERs their own; VIEWERs their own and those shared with them; no one nothing. Writes: the
+-- system and ADMINs every one; USERs and MANAGERs their own; VIEWERs none.
 -- Every policy of every statement asks, so the answer is kept for the rest of the transaction
 -- in a transaction-local setting, keyed by the principal; any change to users, portfolios or
--- shares drops it (app_access_changed below). Worked out anew, it costs a function call with
--- two lookups (~50 µs); kept, a setting read (~3 µs).
-CREATE FUNCTION public."app_readable_portfolios"() RETURNS uuid[] LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
+-- shares drops it (app_access_changed below). Worked out anew it costs two lookups (~0.2 ms);
+-- kept, a setting read (a few µs).
+CREATE FUNCTION public."app_access"() RETURNS text LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
 DECLARE
   p text := coalesce(current_setting('app.principal', true), '');
-  kept text := current_setting('app.readable_kept', true);
+  kept text := current_setting('app.access_kept', true);
   me uuid := public.app_user_id();
+  everyone constant uuid[] := '{00000000-0000-0000-0000-000000000000}';
   r public."Role";
-  ids uuid[];
+  own uuid[];
+  readable uuid[] := '{}';
+  writable uuid[] := '{}';
 BEGIN
-  IF kept IS NOT NULL AND kept <> '' AND split_part(kept, '|', 1) = p THEN RETURN split_part(kept, '|', 2)::uuid[]; END IF;
+  IF kept IS NOT NULL AND kept <> '' AND split_part(kept, '|', 1) = p THEN RETURN kept; END IF;
   IF p = 'system' THEN
-    ids := '{00000000-0000-0000-0000-000000000000}';
+    readable := everyone;
+    writable := everyone;
   ELSE
     SELECT u."role" INTO r FROM public."users" u WHERE u."id" = me AND u."is_active";
-    IF r IS NULL THEN
-      ids := '{}';
-    ELSIF r IN ('ADMIN', 'MANAGER') THEN
-      ids := '{00000000-0000-0000-0000-000000000000}';
-    ELSE
-      SELECT coalesce(array_agg(x."id"), '{}') INTO ids FROM (
-        SELECT p."id" FROM public."portfolios" p WHERE p."owner_id" = me
-        UNION
-        SELECT s."portfolio_id" FROM public."portfolio_shares" s WHERE s."user_id" = me AND r = 'VIEWER'
-      ) x;
+    IF r IS NOT NULL THEN
+      IF r <> 'ADMIN' THEN
+        SELECT coalesce(array_agg(o."id"), '{}') INTO own FROM public."portfolios" o WHERE o."owner_id" = me;
+      END IF;
+      readable := CASE
+        WHEN r IN ('ADMIN', 'MANAGER') THEN everyone
+        WHEN r = 'VIEWER' THEN own || coalesce((SELECT array_agg(s."portfolio_id") FROM public."portfolio_shares" s WHERE s."user_id" = me), '{}')
+        ELSE own END;
+      writable := CASE WHEN r = 'ADMIN' THEN everyone WHEN r = 'VIEWER' THEN '{}' ELSE own END;
     END IF;
   END IF;
-  PERFORM set_config('app.readable_kept', p || '|' || ids::text, true);
-  RETURN ids;
+  kept := p || '|' || readable::text || '|' || writable::text;
+  PERFORM set_config('app.access_kept', kept, true);
+  RETURN kept;
 END
 $$;
 
--- The portfolios the asker writes, or {nil uuid} for every one (the system, ADMINs): USERs
--- and MANAGERs their own, VIEWERs none. Kept for the transaction like the readable ones.
-CREATE FUNCTION public."app_writable_portfolios"() RETURNS uuid[] LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$
-DECLARE
-  p text := coalesce(current_setting('app.principal', true), '');
-  kept text := current_setting('app.writable_kept', true);
-  me uuid := public.app_user_id();
-  r public."Role";
-  ids uuid[];
+CREATE FUNCTION public."app_readable_portfolios"() RETURNS uuid[] LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  IF kept IS NOT NULL AND kept <> '' AND split_part(kept, '|', 1) = p THEN RETURN split_part(kept, '|', 2)::uuid[]; END IF;
-  IF p = 'system' THEN
-    ids := '{00000000-0000-0000-0000-000000000000}';
-  ELSE
-    SELECT u."role" INTO r FROM public."users" u WHERE u."id" = me AND u."is_active";
-    IF r = 'ADMIN' THEN
-      ids := '{00000000-0000-0000-0000-000000000000}';
-    ELSIF r IS NULL OR r = 'VIEWER' THEN
-      ids := '{}';
-    ELSE
-      SELECT coalesce(array_agg(p."id"), '{}') INTO ids FROM public."portfolios" p WHERE p."owner_id" = me;
-    END IF;
-  END IF;
-  PERFORM set_config('app.writable_kept', p || '|' || ids::text, true);
-  RETURN ids;
+  RETURN split_part(public.app_access(), '|', 2)::uuid[];
+END
+$$;
+
+CREATE FUNCTION public."app_writable_portfolios"() RETURNS uuid[] LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN split_part(public.app_access(), '|', 3)::uuid[];
 END
 $$;
 
@@ -132,12 +122,11 @@ BEGIN
 END
 $$;
 
--- A change to who owns, shares or may act drops the lists kept above, for the rest of the
+-- A change to who owns, shares or may act drops the answer kept above, for the rest of the
 -- transaction too. Statement-level: one call however many rows.
 CREATE FUNCTION public."app_access_changed"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM set_config('app.readable_kept', '', true);
-  PERFORM set_config('app.writable_kept', '', true);
+  PERFORM set_config('app.access_kept', '', true);
   RETURN NULL;
 END
 $$;
