@@ -19,18 +19,21 @@ export function dec(value: DecimalLike): Decimal {
 
 /*
  * The text of Decimals that are served again and again (a cached valuation's ~8,000 values),
- * so that serializing them is a lookup rather than a toFixed() each time. A Decimal never
- * changes, so its text never goes stale; the entry goes when the Decimal does.
+ * so that serializing them is a property read rather than a toFixed() each time. A Decimal
+ * never changes, so its text never goes stale. Kept on the Decimal itself, not in a WeakMap:
+ * a WeakMap lookup per value was ~0.7 ms of a warm 1,000-holding request in the CPU profile.
+ * Non-enumerable, so equality, JSON and spreading see the Decimal as before.
  */
-const texts = new WeakMap<Decimal, string>();
+const TEXT = Symbol('decimal text');
 
 export function keepText(d: Decimal): void {
-  texts.set(d, d.toFixed());
+  // A Decimal kept twice (shared by two cached valuations) keeps its first, identical text.
+  if (Object.isExtensible(d) && !Object.prototype.hasOwnProperty.call(d, TEXT)) Object.defineProperty(d, TEXT, { value: d.toFixed() });
 }
 
 /** d.toFixed(), from keepText's memory when it has it. */
 export function textOf(d: Decimal): string {
-  return texts.get(d) ?? d.toFixed();
+  return (d as Decimal & { [TEXT]?: string })[TEXT] ?? d.toFixed();
 }
 
 export function sum(values: Iterable<Decimal>): Decimal {

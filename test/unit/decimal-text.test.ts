@@ -68,4 +68,15 @@ describe('textOf', () => {
     expect(textOf(other)).toBe('-0.000000000001');
     expect(textOf(new D('1e25'))).toBe('10000000000000000000000000');
   });
+
+  test('a kept Decimal looks like any other: equal, same keys and JSON, kept twice without error', () => {
+    const kept = new D('1.5');
+    keepText(kept);
+    keepText(kept);
+    const plain = new D('1.5');
+    expect(kept).toEqual(plain);
+    expect(Object.keys(kept)).toEqual(Object.keys(plain));
+    expect(JSON.stringify({ kept })).toBe(JSON.stringify({ kept: plain }));
+    expect({ ...kept }).toEqual({ ...plain });
+  });
 });
