@@ -1,5 +1,6 @@
 import { D, ZERO, ONE, dec, sum } from '../decimal';
 import { DomainError } from '../errors';
+import { decimalOf, divide, minus, unitsOf } from '../fixed';
 import { daysBetween, toEpochDay } from '../dates';
 import type { NavPoint } from './types';
 import { xirr, type CashFlow } from './xirr';
@@ -58,11 +59,21 @@ export function validateNavPoints(points: readonly NavPoint[]): void {
 export function dailyReturns(points: readonly NavPoint[]): DailyReturn[] {
   validateNavPoints(points);
   const out: DailyReturn[] = [];
+  // In fixed-point with decimal.js's rounding mirrored (fixed.ts): the digits of
+  // (NAV_t − flow_t).minus(NAV_{t−1}).div(NAV_{t−1}), without a Decimal per step.
+  let prev = points.length ? unitsOf((points[0] as NavPoint).nav) : null;
   for (let i = 1; i < points.length; i++) {
-    const prev = (points[i - 1] as NavPoint).nav;
     const p = points[i] as NavPoint;
+    const nav = unitsOf(p.nav);
     // NAV − 0 is NAV: the subtraction is skipped on days without a flow (most of them).
-    out.push({ date: p.date, ret: prev.isZero() ? null : (p.netFlow.isZero() ? p.nav : p.nav.minus(p.netFlow)).minus(prev).div(prev) });
+    const before = p.netFlow.isZero() ? nav : minus(nav, unitsOf(p.netFlow));
+    let ret: D | null = null;
+    if (prev!.m !== 0n) {
+      const r = divide(minus(before, prev!), prev!);
+      ret = decimalOf(r.m, r.scale);
+    }
+    out.push({ date: p.date, ret });
+    prev = nav;
   }
   return out;
 }
