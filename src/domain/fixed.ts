@@ -108,3 +108,29 @@ export function plus(a: Units, b: Units): Units {
   const scale = Math.max(a.scale, b.scale);
   return { m: roundToPrecision(atScale(a, scale) + atScale(b, scale)), scale };
 }
+
+/** a.minus(b) in decimal.js, on exact operands. */
+export function minus(a: Units, b: Units): Units {
+  return plus(a, { m: -b.m, scale: b.scale });
+}
+
+/**
+ * a.div(b) in decimal.js (b ≠ 0), whose division is correctly rounded: the quotient to
+ * D.precision + 1 or + 2 digits, one more digit that is 1 when the remainder is not zero (so
+ * that a dropped remainder is never taken for a tie), rounded half-even by roundToPrecision.
+ * A zero quotient is +0 (decimal.js gives −0 for 0 divided by a negative).
+ */
+export function divide(a: Units, b: Units): Units {
+  if (b.m === 0n) throw new RangeError('fixed-point division by zero');
+  if (a.m === 0n) return { m: 0n, scale: 0 };
+  const x = a.m < 0n ? -a.m : a.m;
+  const y = b.m < 0n ? -b.m : b.m;
+  const k = D.precision + 1 + y.toString().length - x.toString().length; // x·10^k / y ≥ 10^precision
+  const num = k >= 0 ? x * pow10(k) : x;
+  const den = k >= 0 ? y : y * pow10(-k);
+  const q = num / den;
+  const rounded = roundToPrecision(q * 10n + (q * den === num ? 0n : 1n));
+  const m = a.m < 0n !== b.m < 0n ? -rounded : rounded;
+  const scale = k + 1 + a.scale - b.scale;
+  return scale >= 0 ? { m, scale } : { m: m * pow10(-scale), scale: 0 };
+}

@@ -15,7 +15,16 @@ export async function loadNavPoints(db: Db | Tx, portfolioId: string, to: string
   const rows = await db.$queryRaw<{ d: string; nav: string; flow: string }[]>`
     SELECT to_char(asof_date, 'YYYY-MM-DD') AS d, nav::text AS nav, net_flow::text AS flow
     FROM portfolio_daily_values WHERE portfolio_id = ${portfolioId}::uuid AND asof_date <= ${to}::date ORDER BY asof_date`;
-  return rows.map((r) => ({ date: r.d, nav: dec(r.nav), netFlow: dec(r.flow) }));
+  // Most days have the same flow text ('0'): a Decimal is immutable, so that day shares the previous day's.
+  let flowText: string | null = null;
+  let flow: D | null = null;
+  return rows.map((r) => {
+    if (r.flow !== flowText) {
+      flowText = r.flow;
+      flow = dec(r.flow);
+    }
+    return { date: r.d, nav: dec(r.nav), netFlow: flow! };
+  });
 }
 
 export async function loadLedger(db: Db | Tx, portfolioId: string, to: string): Promise<LedgerEntry[]> {

@@ -11,6 +11,7 @@ import {
   currencyAttribution,
   dailyReturns,
   dailyAttribution,
+  growthIndex,
   groupOf,
   CASH_GROUP,
   legsFromValues,
@@ -85,6 +86,8 @@ interface NavData {
   points: NavPoint[];
   /** dailyReturns(points), computed on first use. */
   daily: () => DailyReturn[];
+  /** growthIndex(daily()), computed on first use. */
+  growth: () => D[];
 }
 
 function checkRange(from: string, to: string): void {
@@ -140,7 +143,9 @@ export class AnalyticsService {
       .then(() => loadNavPoints(this.db, portfolioId, to))
       .then((points): NavData => {
         let daily: DailyReturn[] | null = null;
-        return { points, daily: () => (daily ??= dailyReturns(points)) };
+        let growth: D[] | null = null;
+        const dailyOnce = () => (daily ??= dailyReturns(points));
+        return { points, daily: dailyOnce, growth: () => (growth ??= growthIndex(dailyOnce())) };
       });
     this.cache.set(key, portfolioId, loading);
     loading.catch(() => this.cache.dropPortfolio(portfolioId));
@@ -195,7 +200,7 @@ export class AnalyticsService {
       const startIdx = all.indexOf(start);
       const endIdx = startIdx + points.length - 1;
       const upTo = all.slice(0, endIdx + 1);
-      const itd = cumulativeSeries(upTo, nav.daily().slice(0, endIdx));
+      const itd = cumulativeSeries(upTo, nav.daily().slice(0, endIdx), nav.growth().slice(0, endIdx + 1));
       const inv = ONE.div(ONE.plus(itd[startIdx]!.cumulative));
       const cumulative = itd.slice(startIdx).map((c) => ({ date: c.date, cumulative: startIdx === 0 ? c.cumulative : ONE.plus(c.cumulative).times(inv).minus(ONE) }));
       const cumulativeTwr = cumulative[cumulative.length - 1]!.cumulative;
@@ -238,7 +243,14 @@ export class AnalyticsService {
         const fx = await loadFxRange(this.db, [bench.currency, ...bench.constituents.map((c) => c.currency)], days[0]!, days.at(-1)!);
         benchmark = (await this.benchmarkDays(bench, null, days, fx, ctx.meta.requestId)).map((d) => ({ date: d.date, ret: d.total }));
       }
-      const r = riskReport(points, { benchmark, confidence, riskFreeRate, dailyReturns: nav.daily().slice(startIdx, startIdx + points.length - 1) });
+      // The shared growth index starts at 1 on the first point: it is the wealth index of a period from inception.
+      const r = riskReport(points, {
+        benchmark,
+        confidence,
+        riskFreeRate,
+        dailyReturns: nav.daily().slice(startIdx, startIdx + points.length - 1),
+        growth: startIdx === 0 ? nav.growth().slice(0, points.length) : undefined,
+      });
       return {
         from: points[0]!.date,
         to: points[points.length - 1]!.date,

@@ -1,5 +1,5 @@
 import { D } from '../../src/domain/decimal';
-import { ScaleExceeded, atScale, decimalOf, plus, roundToPrecision, times, unitsOf } from '../../src/domain/fixed';
+import { ScaleExceeded, atScale, decimalOf, divide, minus, plus, roundToPrecision, times, unitsOf } from '../../src/domain/fixed';
 
 /* Fixed-point against decimal.js itself: the same digits for the same operations. */
 
@@ -55,5 +55,21 @@ describe('fixed-point', () => {
   it('refuses to lose decimals when putting a value on a smaller scale', () => {
     expect(atScale(unitsOf(new D('1.25')), 4)).toBe(12500n);
     expect(() => atScale(unitsOf(new D('1.25')), 1)).toThrow(ScaleExceeded);
+  });
+  it('divides and subtracts like decimal.js: correctly rounded, ties to even, signs, exact quotients', () => {
+    const cases: [D, D][] = [];
+    for (let i = 0; i < 5000; i++) cases.push([randomDecimal(), randomDecimal()]);
+    // Quotients that end exactly on a half at the 41st digit, or terminate within 40: ties and exact ones.
+    for (let i = 0; i < 1000; i++) cases.push([randomDecimal(), new D(['2', '-4', '0.8', '5', '-0.25', '1.6e-7', '3'][i % 7]!)]);
+    cases.push([new D('12345678901234567890123456789012345678905'), new D(10)], [new D('12345678901234567890123456789012345678915'), new D(10)]);
+    for (const [a, b] of cases) {
+      if (b.isZero()) continue;
+      const q = divide(unitsOf(a), unitsOf(b));
+      const expected = a.div(b);
+      expect(decimalOf(q.m, q.scale).toString()).toBe(expected.isZero() ? '0' : expected.toString());
+      const d = minus(unitsOf(a), unitsOf(b));
+      expect(decimalOf(d.m, d.scale).toString()).toBe(a.minus(b).toString());
+    }
+    expect(() => divide(unitsOf(new D(1)), unitsOf(new D(0)))).toThrow(RangeError);
   });
 });

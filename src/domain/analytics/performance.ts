@@ -1,5 +1,6 @@
 import { D, ZERO, ONE, dec, sum } from '../decimal';
 import { DomainError } from '../errors';
+import { decimalOf, divide, minus, unitsOf } from '../fixed';
 import { daysBetween, toEpochDay } from '../dates';
 import type { NavPoint } from './types';
 import { xirr, type CashFlow } from './xirr';
@@ -58,11 +59,21 @@ export function validateNavPoints(points: readonly NavPoint[]): void {
 export function dailyReturns(points: readonly NavPoint[]): DailyReturn[] {
   validateNavPoints(points);
   const out: DailyReturn[] = [];
+  // In fixed-point with decimal.js's rounding mirrored (fixed.ts): the digits of
+  // (NAV_t − flow_t).minus(NAV_{t−1}).div(NAV_{t−1}), without a Decimal per step.
+  let prev = points.length ? unitsOf((points[0] as NavPoint).nav) : null;
   for (let i = 1; i < points.length; i++) {
-    const prev = (points[i - 1] as NavPoint).nav;
     const p = points[i] as NavPoint;
+    const nav = unitsOf(p.nav);
     // NAV − 0 is NAV: the subtraction is skipped on days without a flow (most of them).
-    out.push({ date: p.date, ret: prev.isZero() ? null : (p.netFlow.isZero() ? p.nav : p.nav.minus(p.netFlow)).minus(prev).div(prev) });
+    const before = p.netFlow.isZero() ? nav : minus(nav, unitsOf(p.netFlow));
+    let ret: D | null = null;
+    if (prev!.m !== 0n) {
+      const r = divide(minus(before, prev!), prev!);
+      ret = decimalOf(r.m, r.scale);
+    }
+    out.push({ date: p.date, ret });
+    prev = nav;
   }
   return out;
 }
@@ -73,18 +84,35 @@ export function definedReturns(daily: readonly DailyReturn[]): { date: string; r
 }
 
 /**
- * Cumulative TWR at each close: {from, 0}, then Π(1 + r) − 1 to date (null days count as 0).
- * `daily` is dailyReturns(points) when the caller already has it (computed once per request).
+ * The growth index G at each close: G_0 = 1, then G_t = G_{t−1} × (1 + r_t) (null days keep
+ * G), one per point of `daily`'s points. The wealth index of risk and the cumulative TWR
+ * are read from it, so a request that asks for both multiplies once.
  */
-export function cumulativeSeries(points: readonly NavPoint[], daily: readonly DailyReturn[] = dailyReturns(points)): { date: string; cumulative: D }[] {
-  if (daily.length !== Math.max(points.length - 1, 0)) throw new Error('cumulativeSeries: daily returns do not match the points');
-  if (points.length === 0) return [];
-  const out = [{ date: (points[0] as NavPoint).date, cumulative: ZERO }];
+export function growthIndex(daily: readonly DailyReturn[]): D[] {
+  const out: D[] = [ONE];
   let growth: D = ONE;
   for (const r of daily) {
     if (r.ret !== null) growth = growth.times(ONE.plus(r.ret));
-    out.push({ date: r.date, cumulative: growth.minus(ONE) });
+    out.push(growth);
   }
+  return out;
+}
+
+/**
+ * Cumulative TWR at each close: {from, 0}, then Π(1 + r) − 1 to date (null days count as 0).
+ * `daily` is dailyReturns(points) and `growth` growthIndex(daily) when the caller already
+ * has them (computed once per request).
+ */
+export function cumulativeSeries(
+  points: readonly NavPoint[],
+  daily: readonly DailyReturn[] = dailyReturns(points),
+  growth: readonly D[] = growthIndex(daily),
+): { date: string; cumulative: D }[] {
+  if (daily.length !== Math.max(points.length - 1, 0)) throw new Error('cumulativeSeries: daily returns do not match the points');
+  if (growth.length !== daily.length + 1) throw new Error('cumulativeSeries: growth index does not match the daily returns');
+  if (points.length === 0) return [];
+  const out = [{ date: (points[0] as NavPoint).date, cumulative: ZERO }];
+  for (let i = 0; i < daily.length; i++) out.push({ date: (daily[i] as DailyReturn).date, cumulative: (growth[i + 1] as D).minus(ONE) });
   return out;
 }
 

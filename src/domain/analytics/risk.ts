@@ -3,7 +3,7 @@ import { DomainError } from '../errors';
 import type { DatedLevel, DatedReturn, NavPoint } from './types';
 import { mean, sampleCovariance, sampleStdev, sampleVariance, differences, seriesStats, type SeriesStats } from './stats';
 import { inverseNormalCdf } from './normal';
-import { dailyReturns, definedReturns, type DailyReturn } from './performance';
+import { dailyReturns, definedReturns, growthIndex, type DailyReturn } from './performance';
 
 /**
  * Risk measures from DAILY returns (decimals: 5% = 0.05).
@@ -111,11 +111,15 @@ export function maxDrawdown(levels: readonly DatedLevel[]): Drawdown {
 
 /** Wealth index 1 at `startDate` (the period's from), then Π(1 + r) at each return's date. */
 export function wealthIndex(startDate: string, returns: readonly DatedReturn[]): DatedLevel[] {
+  return levelsOf(startDate, returns, growthIndex(returns));
+}
+
+/** The levels of wealthIndex read from a growth index over daily returns (null days have no level). */
+function levelsOf(startDate: string, daily: readonly DailyReturn[], growth: readonly D[]): DatedLevel[] {
   const out: DatedLevel[] = [{ date: startDate, value: ONE }];
-  let w: D = ONE;
-  for (const r of returns) {
-    w = w.times(ONE.plus(r.ret));
-    out.push({ date: r.date, value: w });
+  for (let i = 0; i < daily.length; i++) {
+    const r = daily[i] as DailyReturn;
+    if (r.ret !== null) out.push({ date: r.date, value: growth[i + 1] as D });
   }
   return out;
 }
@@ -244,6 +248,8 @@ export interface RiskOptions {
   riskFreeRate?: D;
   /** dailyReturns(points), when the caller already has them (computed once per request). */
   dailyReturns?: readonly DailyReturn[];
+  /** growthIndex(dailyReturns), likewise (performance's cumulative TWR multiplies the same factors). */
+  growth?: readonly D[];
 }
 
 export interface RiskReport extends Drawdown {
@@ -275,14 +281,17 @@ export function riskReport(points: readonly NavPoint[], options: RiskOptions = {
   if (options.dailyReturns && options.dailyReturns.length !== Math.max(points.length - 1, 0)) {
     throw new Error('riskReport: daily returns do not match the points');
   }
-  const dated = definedReturns(options.dailyReturns ?? dailyReturns(points));
+  if (options.growth && !options.dailyReturns) throw new Error('riskReport: a growth index without its daily returns');
+  const daily = options.dailyReturns ?? dailyReturns(points);
+  if (options.growth && options.growth.length !== daily.length + 1) throw new Error('riskReport: growth index does not match the daily returns');
+  const dated = definedReturns(daily);
   const r = dated.map((x) => x.ret);
   const stats = seriesStats(r);
   const sorted = sortReturns(r);
   const dd =
     points.length === 0
       ? { maxDrawdown: ZERO, peakDate: null, troughDate: null, recoveryDate: null }
-      : maxDrawdown(wealthIndex((points[0] as NavPoint).date, dated));
+      : maxDrawdown(levelsOf((points[0] as NavPoint).date, daily, options.growth ?? growthIndex(daily)));
   const pair = options.benchmark ? alignByDate(dated, options.benchmark) : null;
   return {
     observations: r.length,

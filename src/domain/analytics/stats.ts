@@ -20,11 +20,13 @@ export function sampleCovariance(xs: readonly D[], ys: readonly D[]): D | null {
   return sum(xs.map((x, i) => x.minus(mx).times((ys[i] as D).minus(my)))).div(n - 1);
 }
 
-/** Sample variance, divisor n − 1 (sampleCovariance(xs, xs), each deviation computed once). */
-export function sampleVariance(xs: readonly D[]): D | null {
+/**
+ * Sample variance, divisor n − 1 (sampleCovariance(xs, xs), each deviation computed once).
+ * `m` is mean(xs) when the caller has it (the same value: sum(xs) / n).
+ */
+export function sampleVariance(xs: readonly D[], m: D | null = mean(xs)): D | null {
   const n = xs.length;
-  if (n < 2) return null;
-  const m = sum(xs).div(n);
+  if (n < 2 || m === null) return null;
   let total: D = ZERO;
   for (const x of xs) {
     const d = x.minus(m);
@@ -46,7 +48,9 @@ export interface SeriesStats {
 }
 
 export function seriesStats(xs: readonly D[]): SeriesStats {
-  return { mean: mean(xs), stdev: sampleStdev(xs) };
+  const m = mean(xs);
+  const v = sampleVariance(xs, m);
+  return { mean: m, stdev: v === null ? null : v.sqrt() };
 }
 
 /** x_i − y_i. */

@@ -1,5 +1,6 @@
 import { D, ZERO, ONE, dec } from '../decimal';
 import { toEpochDay } from '../dates';
+import { IntPowers } from '../int-powers';
 
 /**
  * XIRR: the annualized internal rate of return of dated cash flows, day count
@@ -12,7 +13,8 @@ import { toEpochDay } from '../dates';
  *
  * Solver: we search x = ln(1 + r) instead of r, so every x ∈ ℝ is a valid
  * rate (r > −1) and the discount factor is q^t with q = e^(−x/365) and t an
- * integer — one `exp` per evaluation, then exact-algorithm integer powers.
+ * integer — one `exp` per evaluation, then exact-algorithm integer powers (decimal.js's
+ * pow, with the squarings of q shared between the flows: int-powers.ts).
  * A bracket [lo, hi] with a sign change is found by doubling outwards from
  * [−1, 1] up to |x| ≤ 4096, then Brent's method (Brent 1973, "Algorithms for
  * Minimization without Derivatives", ch. 4; as in Numerical Recipes `zbrent`)
@@ -95,7 +97,7 @@ export function xirr(flows: readonly CashFlow[], options: XirrOptions = {}): Xir
 
   /** NPV as a function of x = ln(1 + r). */
   const npv = (x: D): D => {
-    const q = x.neg().div(DAYS_PER_YEAR).exp();
+    const q = new IntPowers(x.neg().div(DAYS_PER_YEAR).exp());
     let total: D = ZERO;
     for (const { t, a } of terms) total = total.plus(t === 0 ? a : a.times(q.pow(t)));
     return total;

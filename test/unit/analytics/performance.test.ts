@@ -3,6 +3,7 @@ import { DomainError } from '../../../src/domain/errors';
 import {
   cumulativeSeries,
   dailyReturns,
+  growthIndex,
   investorCashFlows,
   modifiedDietz,
   mwr,
@@ -122,6 +123,14 @@ describe('cumulativeSeries', () => {
     expectClose(s[2]?.cumulative, '0.02'); // 1.01 × 102/101 − 1
     expectClose(s[3]?.cumulative, '-0.0055');
     expect(cumulativeSeries([])).toEqual([]);
+  });
+
+  it('reads a growth index given by the caller (shared with risk): G − 1 at each close', () => {
+    const daily = dailyReturns(exampleA);
+    const growth = growthIndex(daily);
+    expect(growth.map((g) => g.toString())).toEqual(['1', '1.01', '1.02', '0.9945']);
+    expect(cumulativeSeries(exampleA, daily, growth)).toEqual(cumulativeSeries(exampleA));
+    expect(() => cumulativeSeries(exampleA, daily, growth.slice(1))).toThrow('growth index does not match');
   });
 });
 

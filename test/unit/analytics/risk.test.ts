@@ -17,6 +17,7 @@ import {
   trackingError,
   wealthIndex,
 } from '../../../src/domain/analytics/risk';
+import { dailyReturns, growthIndex } from '../../../src/domain/analytics/performance';
 import { ds, expectClose, nav } from './helpers';
 
 /*
@@ -197,6 +198,18 @@ describe('riskReport', () => {
         Array(7).fill(null),
       );
     }
+  });
+
+  it('with a shared growth index (performance’s), the same report digit for digit, days without capital included', () => {
+    // A fully withdrawn day in between: its next return is null and has no wealth level.
+    const gapped = [...points.slice(0, 4), nav(dates[4] as string, '0', points[4]!.nav.neg().toString()), nav('2024-01-20', '1500', '1500'), nav('2024-01-21', '1470'), nav('2024-01-22', '1520')];
+    for (const pts of [points, gapped]) {
+      const daily = dailyReturns(pts);
+      const shared = riskReport(pts, { benchmark, dailyReturns: daily, growth: growthIndex(daily) });
+      expect(JSON.stringify(shared)).toBe(JSON.stringify(riskReport(pts, { benchmark })));
+    }
+    expect(dailyReturns(gapped).some((x) => x.ret === null)).toBe(true);
+    expect(() => riskReport(points, { growth: [] })).toThrow('without its daily returns');
   });
 
   it('one day: VaR is that day’s loss, volatility 0', () => {
