@@ -182,8 +182,4 @@ export class AlertService {
   async markCleared(ruleId: string): Promise<void> {
     await asSystem(() => this.db.$executeRaw`UPDATE alert_rules SET triggered = false WHERE id = ${ruleId}::uuid AND triggered`);
   }
-
-  async eventById(id: string): Promise<AlertEvent | null> {
-    return this.db.alertEvent.findUnique({ where: { id } });
-  }
 }
