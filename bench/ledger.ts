@@ -1,7 +1,7 @@
 // Ledger throughput: fills booked end to end through TradingService.recordFill, and one
 // SELL relieving 1,000 open lots, on PostgreSQL (when reachable) and embedded PGlite.
 // Usage: npx tsx bench/ledger.ts [fills=2000] [concurrency=16]
-//   PostgreSQL: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
+//   PostgreSQL: PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres), as the other benches;
 //   a throwaway database is created on it and dropped afterwards. Twice: as the server runs,
 //   connected as the application role (row-level security applies), and, for the overhead of
 //   row-level security, the same code connected as the superuser (PostgreSQL skips every policy).
@@ -18,8 +18,7 @@ import { applyMigrations } from '../src/db/migrate';
 import { LocalEventBus } from '../src/events/bus';
 import { createServices } from '../src/services';
 import { D } from '../src/domain/decimal';
-import { machineLine, median } from './support';
-import { appRoleUrl } from '../src/db/app-role';
+import { ADMIN_URL, benchDatabase, machineLine, median } from './support';
 import { asUser } from '../src/db/principal';
 
 const FILLS = Number(process.argv[2] ?? 2000);
@@ -163,27 +162,21 @@ async function withEngine(name: string, open: () => Promise<{ db: Database; drop
 
 async function main() {
   const results = [];
-  const admin = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const probe = new Client({ connectionString: admin, connectionTimeoutMillis: 2000 });
+  const probe = new Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 2000 });
   let pg = true;
   try {
     await probe.connect();
   } catch {
     pg = false;
-    console.error(`PostgreSQL not reachable at ${admin}: PGlite only`);
+    console.error(`PostgreSQL not reachable at ${ADMIN_URL}: PGlite only`);
   }
   if (pg) {
-    // A fresh migrated database, opened as `role`.
+    // A fresh migrated database, opened as the application role or as the superuser.
     const fresh = (role: 'app' | 'superuser') => async () => {
-      const name = `fg_bench_${randomBytes(4).toString('hex')}`;
-      await probe.query(`CREATE DATABASE ${name}`);
-      const u = new URL(admin);
-      u.pathname = `/${name}`;
-      const migrator = await openDatabase({ url: u.toString() });
-      await applyMigrations(migrator);
-      await migrator.close();
-      const db = await openDatabase({ url: role === 'app' ? appRoleUrl(u.toString()) : u.toString(), poolSize: CONCURRENCY + 4 });
-      return { db, drop: async () => { await db.close(); await probe.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } };
+      const bench = await benchDatabase(`ledger_${role}`, CONCURRENCY + 4);
+      if (role === 'app') return { db: bench.db, drop: bench.drop };
+      const db = await bench.superuser();
+      return { db, drop: async () => { await db.close(); await bench.drop(); } };
     };
     results.push(await withEngine('PostgreSQL (application role, row-level security)', fresh('app')));
     results.push(await withEngine('PostgreSQL (superuser: no row-level security)', fresh('superuser')));
