@@ -3,6 +3,7 @@ import type { QueryLimits } from './graphql/limits';
 import type { RateLimitConfig } from './server/rate-limit';
 import type { WebhookOptions } from './services/webhooks';
 import { appRoleUrl } from './db/app-role';
+import { parseDayClose, type DayClose } from './domain/trading-day';
 
 /** Every setting comes from the environment; `.env.example` lists them with their defaults. */
 export interface Config {
@@ -19,6 +20,9 @@ export interface Config {
   marketSimulatorIntervalMs: number;
   /** Simulated executions of open orders at the latest prices (src/services/paper-broker.ts). */
   paperBroker: boolean;
+  /** When a DAY order's trading day ends (src/domain/trading-day.ts), and how often each process sweeps for expired ones. */
+  orderDayClose: DayClose;
+  orderExpiryPollMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
@@ -79,6 +83,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     marketSimulator: flag(env.MARKET_SIMULATOR, seedDemo),
     marketSimulatorIntervalMs: Math.max(100, int('MARKET_SIMULATOR_INTERVAL_MS', env.MARKET_SIMULATOR_INTERVAL_MS, 5000)),
     paperBroker: flag(env.PAPER_BROKER, seedDemo),
+    orderDayClose: parseDayClose(env.ORDER_DAY_TIMEZONE || 'UTC', env.ORDER_DAY_CLOSE || '24:00'),
+    orderExpiryPollMs: Math.max(100, int('ORDER_EXPIRY_POLL_MS', env.ORDER_EXPIRY_POLL_MS, 60_000)),
     logLevel: level,
     maxBodyBytes: int('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 1024 * 1024),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000),

@@ -1,9 +1,10 @@
 import DataLoader from 'dataloader';
-import type { User } from '../generated/prisma/client';
+import type { Fill, User } from '../generated/prisma/client';
 import type { Db } from '../services/db';
 import type { ServiceContext, Services } from '../services';
 import { valuationLoaders } from './loaders/valuation';
 import { deliveriesOf, type DeliveryRow } from '../services/webhooks';
+import { fillsOf } from '../services/trading';
 import type { Realtime } from '../realtime';
 
 /** Batches per request; made fresh for every HTTP request and every subscription event. */
@@ -17,6 +18,8 @@ export function createLoaders(db: Db) {
     valuation: valuationLoaders(),
     /** AlertEvent.deliveries: one query per list of events. */
     alertDeliveries: new DataLoader<string, DeliveryRow[]>((ids) => deliveriesOf(db, ids)),
+    /** Order.fills: one query per list of orders. */
+    fills: new DataLoader<string, Fill[]>((ids) => fillsOf(db, ids)),
   };
 }
 

@@ -20,6 +20,7 @@ import { attachWebSocket } from './ws';
 import { mountWeb } from './web';
 import { Realtime } from '../realtime';
 import { WebhookWorker } from '../services/webhooks';
+import { OrderExpiryWorker } from '../services/order-expiry';
 import { limitRules } from '../graphql/limits';
 import { queryCostPlugin } from './query-limits';
 import { createRateLimitStore, httpRateLimit, RateLimits } from './rate-limit';
@@ -81,6 +82,7 @@ async function buildApp({ config, db, log }: { config: Config; db: Database; log
     identity: { sessionTtlMinutes: config.sessionTtlMinutes, loginMaxAttempts: config.loginMaxAttempts, loginLockoutMinutes: config.loginLockoutMinutes },
     valuation: { stalePriceDays: config.stalePriceDays, cacheTtlMs: config.valuationCacheTtlMs },
     webhooks: config.webhooks,
+    orderDayClose: config.orderDayClose,
   });
   const schema = buildSchema();
   const metrics = createMetrics();
@@ -93,6 +95,8 @@ async function buildApp({ config, db, log }: { config: Config; db: Database; log
   await realtime.start();
   // Alert webhooks: every process runs a worker; claims in the database keep them from sending one twice.
   const webhooks = new WebhookWorker(services.webhooks, bus, log).start();
+  // DAY orders: every process sweeps; the conditional UPDATE expires each order once.
+  const orderExpiry = new OrderExpiryWorker(services.orderExpiry, config.orderExpiryPollMs, log).start();
   const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes, live: { realtime, maxSubscriptions: config.wsMaxSubscriptions, maxBufferBytes: config.wsMaxBufferBytes }, limits: config.queryLimits, rateLimits, bus, authRecheckMs: config.wsAuthRecheckMs, stallTimeoutMs: config.wsStallTimeoutMs });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -216,6 +220,7 @@ async function buildApp({ config, db, log }: { config: Config; db: Database; log
       await rateLimits.close();
       realtime.stop();
       await webhooks.stop();
+      await orderExpiry.stop();
       await bus.close?.();
     },
   };

@@ -34,7 +34,7 @@ async function main() {
   // Seeding writes the demo user's portfolios before anyone signs in: for the system.
   if (config.seedDemo) await asSystem(() => seedDemo(app.services, async () => (await db.prisma.security.count()) === 0, log));
   const stopSimulator = config.marketSimulator ? await demoMarket(app.services, db, log, config.marketSimulatorIntervalMs) : () => undefined;
-  const stopBroker = config.paperBroker ? new PaperBroker(db.prisma, app.bus, app.services.trading, log).start() : () => undefined;
+  const stopBroker = config.paperBroker ? new PaperBroker(db.prisma, app.bus, app.services.trading, log, config.orderDayClose).start() : () => undefined;
 
   const port = await app.listen(config.port);
   log.info({ port, engine: db.engine, dataDir: db.engine === 'pglite' ? config.dataDir : undefined, ms: Date.now() - bootStarted }, 'listening');

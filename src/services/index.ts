@@ -14,6 +14,8 @@ import { LiveService } from './live';
 import { AnalyticsService } from './analytics';
 import { BenchmarkService } from './benchmarks';
 import { WebhookService, type WebhookOptions } from './webhooks';
+import { OrderExpiryService } from './order-expiry';
+import type { DayClose } from '../domain/trading-day';
 
 export type { ServiceContext, Actor, RequestMeta } from './context';
 
@@ -22,6 +24,8 @@ export interface ServiceOptions {
   identity?: Partial<IdentityOptions>;
   valuation?: ValuationOptions;
   webhooks?: Partial<WebhookOptions>;
+  /** When DAY orders expire (ORDER_DAY_TIMEZONE, ORDER_DAY_CLOSE). */
+  orderDayClose?: DayClose;
 }
 
 export function createServices(db: Db, bus: EventBus, options: ServiceOptions = {}) {
@@ -31,6 +35,7 @@ export function createServices(db: Db, bus: EventBus, options: ServiceOptions = 
   return {
     ledger,
     trading: new TradingService(db, bus, ledger),
+    orderExpiry: new OrderExpiryService(db, bus, options.orderDayClose),
     identity: new IdentityService(db, bus, options.identity),
     sharing: new SharingService(db, bus),
     portfolios: new PortfolioService(db),

@@ -5,6 +5,8 @@ import type { Db } from './db';
 import type { ServiceContext } from './context';
 import type { TradingService } from './trading';
 import { asSystem } from '../db/principal';
+import { lastDayCloseAtOrBefore, type DayClose } from '../domain/trading-day';
+import { dayEndedSql, END_OF_UTC_DAY } from './order-expiry';
 
 export interface PaperBrokerLog {
   info(obj: object, msg: string): void;
@@ -44,7 +46,13 @@ export class PaperBroker {
     private readonly bus: EventBus,
     private readonly trading: TradingService,
     private readonly log?: PaperBrokerLog,
+    private readonly dayClose: DayClose = END_OF_UTC_DAY,
   ) {}
+
+  /** A DAY order whose day has ended never executes, also before the sweep has cancelled it. */
+  private dayEnded() {
+    return dayEndedSql(lastDayCloseAtOrBefore(new Date(), this.dayClose));
+  }
 
   start(): () => void {
     const offOrder = this.bus.subscribe('order.updated', (e) => {
@@ -77,7 +85,7 @@ export class PaperBroker {
              q.price::text AS price, q.ts
       FROM orders o JOIN portfolios p ON p.id = o.portfolio_id JOIN users u ON u.id = p.owner_id
       LEFT JOIN quotes q ON q.security_id = o.security_id
-      WHERE o.id = ${orderId}::uuid AND o.status IN ('NEW', 'PARTIALLY_FILLED')`;
+      WHERE o.id = ${orderId}::uuid AND o.status IN ('NEW', 'PARTIALLY_FILLED') AND NOT ${this.dayEnded()}`;
     const order = rows[0];
     if (!order?.price) return; // no quote yet: the next ingested price decides
     await this.tryFill(order, new D(order.price), 'placed');
@@ -88,7 +96,7 @@ export class PaperBroker {
       SELECT o.id, o.side::text AS side, o.type::text AS type, (o.quantity - o.filled_qty)::text AS remaining,
              o.limit_price::text AS "limitPrice", o.stop_price::text AS "stopPrice", p.owner_id AS "ownerId", u.role::text AS role, o.created_at AS "createdAt"
       FROM orders o JOIN portfolios p ON p.id = o.portfolio_id JOIN users u ON u.id = p.owner_id
-      WHERE o.security_id = ${securityId}::uuid AND o.status IN (${OPEN_ORDER_STATUSES[0]!}::"OrderStatus", ${OPEN_ORDER_STATUSES[1]!}::"OrderStatus")
+      WHERE o.security_id = ${securityId}::uuid AND o.status IN (${OPEN_ORDER_STATUSES[0]!}::"OrderStatus", ${OPEN_ORDER_STATUSES[1]!}::"OrderStatus") AND NOT ${this.dayEnded()}
       ORDER BY o.created_at, o.id`;
     // A price from a day before the order was placed (a late backfill) does not execute it.
     const day = at.toISOString().slice(0, 10);

@@ -427,9 +427,12 @@ export class TradingService {
       () => this.db.order.count({ where }),
     );
   }
+}
 
-  /** Fills of an order the caller has already been allowed to read (a type resolver's parent). */
-  fillsOf(orderId: string): Promise<Fill[]> {
-    return this.db.fill.findMany({ where: { orderId }, orderBy: [{ executedAt: 'asc' }, { createdAt: 'asc' }] });
-  }
+/** Fills of orders the caller has already been allowed to read, oldest first, grouped per order (Order.fills, batched per request). */
+export async function fillsOf(db: Db, orderIds: readonly string[]): Promise<Fill[][]> {
+  const rows = await db.fill.findMany({ where: { orderId: { in: [...orderIds] } }, orderBy: [{ executedAt: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }] });
+  const by = new Map<string, Fill[]>(orderIds.map((id) => [id, []]));
+  for (const f of rows) by.get(f.orderId)!.push(f);
+  return orderIds.map((id) => by.get(id)!);
 }

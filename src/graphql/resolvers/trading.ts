@@ -17,5 +17,5 @@ export const TradingPortfolio: Pick<PortfolioResolvers, 'orders'> = {
 
 export const Order: OrderResolvers = {
   symbol: (o) => o.security.symbol,
-  fills: (o, _a, { services }) => services.trading.fillsOf(o.id),
+  fills: (o, _a, { loaders }) => loaders.fills.load(o.id),
 };

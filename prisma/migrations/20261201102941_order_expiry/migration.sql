@@ -1,0 +1,4 @@
+
+-- AlterTable
+ALTER TABLE "orders" ADD COLUMN     "expired_at" TIMESTAMPTZ(3);
+
