@@ -51,7 +51,7 @@ export class OrderExpiryService {
           INSERT INTO audit_log (action, entity_type, entity_id, portfolio_id, before, after, request_id)
           SELECT 'order.expire', 'Order', e.id::text, e.portfolio_id,
                  jsonb_build_object('status', CASE WHEN e.filled_qty > 0 THEN 'PARTIALLY_FILLED' ELSE 'NEW' END),
-                 jsonb_build_object('status', 'CANCELLED', 'filledQty', e.filled_qty::text, 'expiredAt', ${now.toISOString()}::text, 'dayEnded', ${cutoff.toISOString()}::text),
+                 jsonb_build_object('status', 'CANCELLED', 'filledQty', trim_scale(e.filled_qty)::text, 'expiredAt', ${now.toISOString()}::text, 'dayEnded', ${cutoff.toISOString()}::text),
                  ${requestId}
           FROM expired e)
         SELECT id, portfolio_id AS "portfolioId" FROM expired`,

@@ -22,8 +22,8 @@ describeEachEngine('valuation query count', (db) => {
   beforeAll(async () => {
     counting = countQueries(db());
     // Statements per request are what this counts: the in-memory valuation cache would hide them.
-    // The webhook worker's periodic claim would land in the count at random: polled hourly here.
-    server = await startTestServer(counting.db, { VALUATION_CACHE_TTL_MS: '0', WEBHOOK_POLL_MS: '3600000' });
+    // The webhook worker's periodic claim and the DAY-order sweep would land in the count at random: hourly here.
+    server = await startTestServer(counting.db, { VALUATION_CACHE_TTL_MS: '0', WEBHOOK_POLL_MS: '3600000', ORDER_EXPIRY_POLL_MS: '3600000' });
     const owner = await createUserWithKey(server, 'USER');
     key = owner.key;
     const s = server.app.services;
