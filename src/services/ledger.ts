@@ -12,6 +12,8 @@ import { isUniqueViolation } from './db';
 import type { ServiceContext } from './context';
 import { getReadablePortfolio, getWritablePortfolio } from './access';
 import { auditCte } from './audit';
+import { recordSplitAction } from './corporate-actions';
+import { refuseSellBehindLaterRelief } from './sell-order-in-time';
 import { inTransaction } from './transaction';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, currencyCode, optionalText, symbol as validSymbol } from './validate';
@@ -253,6 +255,8 @@ export class LedgerService {
           });
           if (existing) return { transaction: this.replay(existing, booking), replayed: true };
         }
+        if (booking.type === 'SPLIT') await recordSplitAction(tx, booking.security!, booking.date, booking.splitRatio!);
+        if (booking.type === 'SELL') await refuseSellBehindLaterRelief(tx, portfolio.id, booking);
         const booked = await this.book(tx, portfolio, booking, afterCommit, {
           alsoWrite: (booked, gated) => [
             auditCte(ctx, gated, {

@@ -1,0 +1,74 @@
+import { describeEachEngine } from '../support/db';
+import { codeOf, createUserWithKey, startTestServer, type TestServer } from '../support/server';
+import { createPortfolio, ensureSecurities, footprint, gains, lots, record, recordOk } from '../support/ledger';
+
+/*
+ * A backdated SELL relieves only lots acquired on or before its date, by the portfolio's
+ * method among those; behind a later SELL or SPLIT of the security it is refused.
+ */
+
+describeEachEngine('backdated SELL', (db) => {
+  let server: TestServer;
+  let url: string;
+  let key: string;
+
+  beforeAll(async () => {
+    server = await startTestServer(db());
+    url = server.url;
+    key = (await createUserWithKey(server, 'USER')).key;
+    await ensureSecurities(server, [['BACK', 'USD']]);
+  });
+  afterAll(() => server.close());
+
+  /** 10 @ 10 on 01-10 and 10 @ 20 on 03-10: LIFO and HIFO would both pick the second lot today. */
+  const twoLots = async (method: string): Promise<string> => {
+    const id = await createPortfolio(url, key, `backdated ${method}`, method);
+    await recordOk(url, key, { portfolioId: id, type: 'DEPOSIT', date: '2024-01-02', amount: '10000', currency: 'USD' });
+    await recordOk(url, key, { portfolioId: id, type: 'BUY', date: '2024-01-10', symbol: 'BACK', quantity: '10', price: '10' });
+    await recordOk(url, key, { portfolioId: id, type: 'BUY', date: '2024-03-10', symbol: 'BACK', quantity: '10', price: '20' });
+    return id;
+  };
+
+  test.each(['LIFO', 'HIFO', 'AVERAGE'])('%s: a SELL dated between the buys relieves only the lot held on its date', async (method) => {
+    const id = await twoLots(method);
+    await recordOk(url, key, { portfolioId: id, type: 'SELL', date: '2024-02-01', symbol: 'BACK', quantity: '4', price: '15' });
+    // 4 of the 01-10 lot at its cost 10 each (AVERAGE pools only the lots held on 02-01: the same).
+    expect(await gains(url, key, id)).toEqual([
+      { symbol: 'BACK', quantity: '4', proceeds: '60', cost: '40', gain: '20', acquiredOn: '2024-01-10', soldOn: '2024-02-01', holdingDays: 22, longTerm: false },
+    ]);
+    expect((await lots(url, key, id)).map((l) => [l.acquiredOn, l.qtyOpen, l.costBasis])).toEqual([
+      ['2024-01-10', '6', '60'],
+      ['2024-03-10', '10', '200'],
+    ]);
+    // More than was held on its date is a shortfall even though 16 are held now.
+    const over = await record(url, key, { portfolioId: id, type: 'SELL', date: '2024-02-05', symbol: 'BACK', quantity: '7', price: '15' });
+    expect(codeOf(over)).toBe('BAD_USER_INPUT');
+    expect(over.errors![0]!.message).toMatch(/holding 6, selling 7, short by 1/);
+  });
+
+  test('behind a later SELL or SPLIT of the security it is refused, naming that booking, and writes nothing', async () => {
+    const id = await twoLots('FIFO');
+    const later = await recordOk(url, key, { portfolioId: id, type: 'SELL', date: '2024-04-01', symbol: 'BACK', quantity: '5', price: '25' });
+    let before = await footprint(db().prisma, id);
+    const behindSell = await record(url, key, { portfolioId: id, type: 'SELL', date: '2024-02-01', symbol: 'BACK', quantity: '1', price: '15' });
+    expect(codeOf(behindSell)).toBe('BAD_USER_INPUT');
+    expect(behindSell.errors![0]!.message).toBe(
+      `a SELL of BACK dated 2024-02-01 cannot be booked behind the SELL dated 2024-04-01 (transaction ${later.id}): lots are relieved in date order and booked history is not replayed`,
+    );
+    expect(await footprint(db().prisma, id)).toEqual(before);
+
+    const split = await recordOk(url, key, { portfolioId: id, type: 'SPLIT', date: '2024-05-01', symbol: 'BACK', splitRatio: '2' });
+    before = await footprint(db().prisma, id);
+    const behindSplit = await record(url, key, { portfolioId: id, type: 'SELL', date: '2024-04-15', symbol: 'BACK', quantity: '1', price: '15' });
+    expect(behindSplit.errors![0]!.message).toMatch(new RegExp(`behind the SPLIT dated 2024-05-01 \\(transaction ${split.id}\\)`));
+    expect(await footprint(db().prisma, id)).toEqual(before);
+
+    // On or after the last SELL/SPLIT's date is in order; a later BUY does not stand in the way.
+    await recordOk(url, key, { portfolioId: id, type: 'BUY', date: '2024-06-01', symbol: 'BACK', quantity: '1', price: '12' });
+    await recordOk(url, key, { portfolioId: id, type: 'SELL', date: '2024-05-01', symbol: 'BACK', quantity: '2', price: '13' });
+    expect((await gains(url, key, id)).map((g) => [g.soldOn, g.acquiredOn, g.quantity])).toEqual([
+      ['2024-04-01', '2024-01-10', '5'],
+      ['2024-05-01', '2024-01-10', '2'],
+    ]);
+  });
+});
