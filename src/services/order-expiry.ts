@@ -21,11 +21,12 @@ export function dayEndedSql(cutoff: Date): Prisma.Sql {
 /**
  * DAY orders still open when their trading day ends are cancelled (OrderStatus has no EXPIRED:
  * the status is CANCELLED and `expired_at` says why), each with its audit entry and an
- * `order.updated` event. Every server process sweeps; the UPDATE is conditional on the order
- * still being open, so an order is expired once whatever the number of sweepers, and a fill
- * racing the sweep either lands first (the sweep then sees it FILLED, or expires the rest of a
- * partial fill) or finds the order CANCELLED. The order row is rewritten, so the fill fast
- * path's xmin gate notices.
+ * `order.updated` event. Every server process sweeps; the UPDATE takes only orders still open
+ * and not locked by anyone else (SKIP LOCKED: another sweeper's or a fill's; the next sweep
+ * takes what is still open then), so an order is expired once whatever the number of
+ * sweepers, the sweep never waits on a fill nor deadlocks with another sweep, and a fill racing
+ * it either lands first or finds the order CANCELLED. The order row is rewritten, so the fill
+ * fast path's xmin gate notices.
  */
 export class OrderExpiryService {
   constructor(
@@ -44,9 +45,11 @@ export class OrderExpiryService {
     const expired = await asSystem(() =>
       this.db.$queryRaw<{ id: string; portfolioId: string }[]>`
         WITH expired AS (
-          UPDATE orders o SET status = 'CANCELLED', expired_at = ${now.toISOString()}::timestamptz, updated_at = ${now.toISOString()}::timestamptz
-          WHERE o.status IN (${open}) AND ${dayEndedSql(cutoff)}
-          RETURNING o.id, o.portfolio_id, o.filled_qty),
+          UPDATE orders SET status = 'CANCELLED', expired_at = ${now.toISOString()}::timestamptz, updated_at = ${now.toISOString()}::timestamptz
+          WHERE orders.id IN (
+            SELECT o.id FROM orders o WHERE o.status IN (${open}) AND ${dayEndedSql(cutoff)}
+            ORDER BY o.id FOR UPDATE SKIP LOCKED)
+          RETURNING orders.id, orders.portfolio_id, orders.filled_qty),
         audit AS (
           INSERT INTO audit_log (action, entity_type, entity_id, portfolio_id, before, after, request_id)
           SELECT 'order.expire', 'Order', e.id::text, e.portfolio_id,
