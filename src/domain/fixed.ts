@@ -74,6 +74,14 @@ const LIMIT = pow10(D.precision);
 
 /** The number of digits of a ≥ 10^precision. */
 function digitCount(a: bigint): number {
+  // The double nearest a gives the count or one off it (near a power of ten); one comparison
+  // each way settles it, instead of a binary search over powers of ten.
+  const f = Number(a);
+  if (f < 1e300) {
+    const d = Math.floor(Math.log10(f)) + 1;
+    if (a >= pow10(d)) return d + 1;
+    return a < pow10(d - 1) ? d - 1 : d;
+  }
   let hi = 2 * D.precision;
   while (a >= pow10(hi)) hi *= 2;
   let lo = D.precision; // 10^lo ≤ a < 10^hi
