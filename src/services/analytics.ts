@@ -276,7 +276,7 @@ export class AnalyticsService {
    * securities and their closes as units, FX, and the benchmark's sums per (day, group,
    * currency) — or, when those are incomplete, its constituents' closes. The benchmark's part
    * is a promise started first, so that the database reads or builds it while Node values the
-   * portfolio.
+   * portfolio. The caller has checked access to the portfolio (attribution does).
    */
   async attributionData(ctx: ServiceContext, portfolio: { id: string; baseCurrency: string }, from: string, to: string, bench: LoadedBenchmark, groupBy: GroupBy) {
     await this.valuation.refreshNavSeries(portfolio.id, { requestId: ctx.meta.requestId });

@@ -1,4 +1,4 @@
-import { D, ZERO, ONE, sum } from '../decimal';
+import { D, ZERO, ONE } from '../decimal';
 import { ScaleExceeded, atScale, compare, decimalOf, divide, ln, minus, plus, roundToPrecision, times, unitsOf, type Units } from '../fixed';
 import type { FxTable } from '../fx';
 import { LedgerReplay, replayOrder, type LedgerEntry } from '../nav-series';
@@ -253,9 +253,11 @@ export interface HoldingContribution {
  *
  * The groups' start and end values are summed in fixed-point with decimal.js's rounding (the
  * digits of Decimal sums). A position's contribution Σ_t (V1 − V0) × (1/W0_t) × (k_t/K) and
- * its weight sum Σ_t V0 × (1/W0_t) are summed exactly from the Decimal factors 1/W0_t and
- * k_t/K (40 significant digits each) and rounded once at the end, to 40 significant digits
- * (the average weight: that exact sum divided by the day count); cash's contribution alike.
+ * its weight sum Σ_t V0 × (1/W0_t) are summed exactly from the factors 1/W0_t and k_t/K (40
+ * significant digits each) and rounded once at the end, to 40 significant digits (the average
+ * weight: that exact sum divided by the day count); cash's contribution alike. Brinson-Fachler
+ * and Carino run on units (attribution.ts), with the digits of the Decimal formulas; the
+ * per-day results are converted to Decimals only when `daily` is read.
  */
 export function dailyAttribution(
   portfolio: PortfolioDays,
