@@ -280,12 +280,14 @@ export class AnalyticsService {
    */
   async attributionData(ctx: ServiceContext, portfolio: { id: string; baseCurrency: string }, from: string, to: string, bench: LoadedBenchmark, groupBy: GroupBy) {
     await this.valuation.refreshNavSeries(portfolio.id, { requestId: ctx.meta.requestId });
-    const points = slicePeriod(await loadNavPoints(this.db, portfolio.id, to, from), from, to);
+    // The ledger up to `to` is read beside the NAV points, then cut at their last day.
+    const [navPoints, ledger] = await Promise.all([loadNavPoints(this.db, portfolio.id, to, from), loadLedger(this.db, portfolio.id, to)]);
+    const points = slicePeriod(navPoints, from, to);
     const days = points.map((x) => x.date);
     const start = days[0]!;
     const end = days.at(-1)!;
     const benchmark = this.loadBenchmarkData(bench, groupBy, days, ctx.meta.requestId);
-    const entries = await loadLedger(this.db, portfolio.id, end);
+    const entries = ledger.filter((e) => e.date <= end);
     // Closes of the portfolio's own securities only: the benchmark comes summed per day and group.
     const ids = [...new Set(entries.map((e) => e.securityId).filter((s): s is string => !!s))];
     const [securities, prices] = await Promise.all([loadSecurities(this.db, ids), loadCloseUnits(this.db, ids, start, end)]);
