@@ -4,8 +4,9 @@
  *   1. performance + risk together, 10 years of daily NAV (≈2,600 points), a 200-position
  *      portfolio with quarterly deposits;
  *   2. one-year SECTOR attribution against a 500-constituent, daily-rebalanced benchmark, with
- *      the benchmark's stored daily sums current (warm) and built in the run (cold), and the
- *      store's builds alone.
+ *      the benchmark's stored daily sums current (warm) and built in the run (cold), beside
+ *      loading exactly what it reads (AnalyticsService.attributionData), and the store's builds
+ *      alone.
  * Timed through the services (no HTTP), cache cleared before every run, median of N runs
  * after one warm-up; the NAV series is built once beforehand (as a read finds it current).
  *
@@ -20,9 +21,9 @@ import { createServices } from '../src/services';
 import { D } from '../src/domain/decimal';
 import { businessDays, fromEpochDay } from '../src/domain/nav-series';
 import { toEpochDay } from '../src/domain/dates';
-import { loadBenchmark, loadBenchmarkSums, loadCloses, loadFxRange, loadLedger, loadNavPoints, loadSecurities } from '../src/services/analytics-data';
+import { loadBenchmark, loadBenchmarkSums, loadNavPoints } from '../src/services/analytics-data';
 import { groupOf } from '../src/domain/analytics';
-import { refreshBenchmarkSums, storedBenchmarkSums } from '../src/services/benchmark-sums';
+import { refreshBenchmarkSums } from '../src/services/benchmark-sums';
 import { machineLine } from './support';
 
 const ADMIN_URL = process.env.PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -119,26 +120,16 @@ async function main() {
       return services.analytics.attribution(ctx, pf.id, from1, to, 'B500', 'SECTOR');
     });
     const attr = await timeIt(RUNS, clear, () => services.analytics.attribution(ctx, pf.id, from1, to, 'B500', 'SECTOR'));
+    // Loading alone: the very reads attribution makes (AnalyticsService.attributionData: the NAV
+    // series' currency check, the period's NAV points, ledger, securities, the 200 portfolio
+    // securities' closes, FX, the benchmark's stored sums per day and sector), parsed, nothing
+    // computed; plus the benchmark's row and constituents.
     const load = await timeIt(RUNS, clear, async () => {
-      const b = await loadBenchmark(prisma, 'B500');
-      const nav = await loadNavPoints(prisma, pf.id, to);
-      const entries = await loadLedger(prisma, pf.id, to);
-      const ids = [...new Set([...entries.map((e) => e.securityId).filter((s): s is string => !!s), ...b!.constituents.map((c) => c.securityId)])];
-      await Promise.all([loadSecurities(prisma, ids), loadCloses(prisma, ids, from1, to), loadFxRange(prisma, ['USD'], from1, to)]);
-      return nav;
+      const b = (await loadBenchmark(prisma, 'B500'))!;
+      const data = await services.analytics.attributionData(ctx, pf, from1, to, b, 'SECTOR');
+      return data.benchmark;
     });
     const year = (await loadNavPoints(prisma, pf.id, to)).filter((x) => x.date >= from1).map((x) => x.date);
-    // What attribution loads with the store current: the portfolio's own closes and the
-    // benchmark's stored sums per (day, sector).
-    const loadNew = await timeIt(RUNS, clear, async () => {
-      const b = await loadBenchmark(prisma, 'B500');
-      const nav = await loadNavPoints(prisma, pf.id, to);
-      const entries = await loadLedger(prisma, pf.id, to);
-      const ids = [...new Set(entries.map((e) => e.securityId).filter((s): s is string => !!s))];
-      await Promise.all([loadSecurities(prisma, ids), loadCloses(prisma, ids, from1, to), loadFxRange(prisma, ['USD'], from1, to)]);
-      await storedBenchmarkSums(prisma, b!.id, b!.constituents.length, 'SECTOR', year);
-      return nav;
-    });
     // The store's first build for the year alone, and the per-request aggregation it replaces.
     const build1 = await timeIt(RUNS, () => undefined, async () => {
       await dropStore();
@@ -154,7 +145,7 @@ async function main() {
     await refreshBenchmarkSums(prisma, bench.id, from1, to);
     const oneDay = performance.now() - t10;
     const a = await services.analytics.attribution(ctx, pf.id, from1, to, 'B500', 'SECTOR');
-    console.log(`2. one-year SECTOR attribution vs 500 constituents (${a.groups.length} groups, 252 days), store current: ${ms(attr)}; cold (store built in the run): ${ms(attrCold)}; loading the same data alone: ${ms(load)} (ledger, NAV, 126,000 closes, FX); what attribution loads now: ${ms(loadNew)} (200 portfolio securities' closes + the stored sums per day and sector)`);
+    console.log(`2. one-year SECTOR attribution vs 500 constituents (${a.groups.length} groups, 252 days), store current: ${ms(attr)}; loading the same data alone (what attribution reads: NAV points, ledger, 200 securities' closes, FX, stored sums per day and sector): ${ms(load)}; ÷ loading ${(attr / load).toFixed(2)}; cold (store built in the run): ${ms(attrCold)}`);
     console.log(`   store: first build of the year ${ms(build1)} (the per-request aggregation it replaces: ${ms(perRequest)}); of 10 years ${ms(build10)}; rebuild of one stale day ${ms(oneDay)}`);
     console.log(`   check: allocation + selection + interaction − active = ${a.allocation.plus(a.selection).plus(a.interaction).minus(a.activeReturn).toExponential(2)}`);
     console.log(`load average at the end: ${os.loadavg()[0]!.toFixed(2)}`);

@@ -74,6 +74,14 @@ const LIMIT = pow10(D.precision);
 
 /** The number of digits of a ≥ 10^precision. */
 function digitCount(a: bigint): number {
+  // The double nearest a gives the count or one off it (near a power of ten); one comparison
+  // each way settles it, instead of a binary search over powers of ten.
+  const f = Number(a);
+  if (f < 1e300) {
+    const d = Math.floor(Math.log10(f)) + 1;
+    if (a >= pow10(d)) return d + 1;
+    return a < pow10(d - 1) ? d - 1 : d;
+  }
   let hi = 2 * D.precision;
   while (a >= pow10(hi)) hi *= 2;
   let lo = D.precision; // 10^lo ≤ a < 10^hi
@@ -90,23 +98,48 @@ export function roundToPrecision(m: bigint): bigint {
   const a = m < 0n ? -m : m;
   if (a < LIMIT) return m;
   const p = pow10(digitCount(a) - D.precision);
-  const r = a % p;
-  if (r === 0n) return m;
-  let q = a / p;
-  const twice = 2n * r;
-  if (twice > p || (twice === p && (q & 1n) === 1n)) q += 1n;
+  const q = roundedQuotient(a, p);
   return m < 0n ? -q * p : q * p;
+}
+
+/** a / p rounded half-even (a ≥ 0, p > 0). */
+function roundedQuotient(a: bigint, p: bigint): bigint {
+  const q = a / p;
+  const twice = 2n * (a - q * p);
+  return twice > p || (twice === p && (q & 1n) === 1n) ? q + 1n : q;
+}
+
+/**
+ * m / 10^scale rounded as roundToPrecision does, at the smallest scale that holds the kept
+ * digits, so that chained products keep ~40-digit integers instead of growing by the digits
+ * the rounding zeroed.
+ */
+export function rounded(m: bigint, scale: number): Units {
+  const a = m < 0n ? -m : m;
+  if (a < LIMIT) return { m, scale };
+  const k = digitCount(a) - D.precision;
+  const q = roundedQuotient(a, pow10(k));
+  const s = m < 0n ? -q : q;
+  return k <= scale ? { m: s, scale: scale - k } : { m: s * pow10(k - scale), scale: 0 };
+}
+
+/** The sign of a − b. */
+export function compare(a: Units, b: Units): number {
+  const scale = Math.max(a.scale, b.scale);
+  const x = atScale(a, scale);
+  const y = atScale(b, scale);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** a.times(b) in decimal.js, on exact operands. */
 export function times(a: Units, b: Units): Units {
-  return { m: roundToPrecision(a.m * b.m), scale: a.scale + b.scale };
+  return rounded(a.m * b.m, a.scale + b.scale);
 }
 
 /** a.plus(b) in decimal.js, on exact operands. */
 export function plus(a: Units, b: Units): Units {
   const scale = Math.max(a.scale, b.scale);
-  return { m: roundToPrecision(atScale(a, scale) + atScale(b, scale)), scale };
+  return rounded(atScale(a, scale) + atScale(b, scale), scale);
 }
 
 /** a.minus(b) in decimal.js, on exact operands. */
@@ -129,8 +162,49 @@ export function divide(a: Units, b: Units): Units {
   const num = k >= 0 ? x * pow10(k) : x;
   const den = k >= 0 ? y : y * pow10(-k);
   const q = num / den;
-  const rounded = roundToPrecision(q * 10n + (q * den === num ? 0n : 1n));
-  const m = a.m < 0n !== b.m < 0n ? -rounded : rounded;
-  const scale = k + 1 + a.scale - b.scale;
-  return scale >= 0 ? { m, scale } : { m: m * pow10(-scale), scale: 0 };
+  const r = rounded(q * 10n + (q * den === num ? 0n : 1n), k + 1 + a.scale - b.scale);
+  const m = a.m < 0n !== b.m < 0n ? -r.m : r.m;
+  return r.scale >= 0 ? { m, scale: r.scale } : { m: m * pow10(-r.scale), scale: 0 };
+}
+
+/** Guard digits of `ln`: its error bound is a few hundred units of the last of them. */
+const LN_GUARD = 20;
+
+/**
+ * x.ln() in decimal.js (x > 0): the logarithm correctly rounded to D.precision digits, which is
+ * what decimal.js returns (its series is truncated towards zero, so its error is one-sided,
+ * and it recomputes with more digits when the rounding digits read 4999…). Here
+ * 2·atanh((x − 1)/(x + 1)) in integers with LN_GUARD more digits and a bound on the
+ * truncation error; when the bound straddles a rounding boundary, or x is outside [1/2, 2]
+ * (|z| ≤ 1/3 keeps the series short and the bound simple), decimal.js computes it instead.
+ */
+export function ln(x: Units): Units {
+  if (x.m <= 0n) throw new RangeError('fixed-point ln of a value ≤ 0');
+  const one = pow10(x.scale);
+  const dm = x.m - one;
+  if (dm === 0n) return { m: 0n, scale: 0 };
+  if (2n * x.m < one || x.m > 2n * one) return unitsOf(decimalOf(x.m, x.scale).ln());
+  // x − 1 has `zeros` zeros after the decimal point: so many more digits keep the result's 40.
+  const zeros = x.scale - (dm < 0n ? -dm : dm).toString().length;
+  const scale = D.precision + LN_GUARD + Math.max(0, zeros);
+  const unit = pow10(scale);
+  // Each truncating division errs by < 1 unit; |z²| ≤ 1/9 keeps the errors from growing, so the
+  // sum errs by < 3 units per term and the tail (|term| ≤ 1 unit, ratio ≤ 1/9) by < 1.
+  const z = (dm * unit) / (x.m + one);
+  const z2 = (z * z) / unit;
+  let term = z;
+  let sum = z;
+  let k = 1n;
+  let terms = 1;
+  while (term !== 0n) {
+    term = (term * z2) / unit;
+    k += 2n;
+    sum += term / k;
+    terms++;
+  }
+  const err = BigInt(8 * terms + 16);
+  const lo = rounded(2n * sum - err, scale);
+  const hi = rounded(2n * sum + err, scale);
+  if (lo.m === hi.m && lo.scale === hi.scale) return lo;
+  return unitsOf(decimalOf(x.m, x.scale).ln());
 }

@@ -2,7 +2,8 @@ import { Prisma } from '../generated/prisma/client';
 import { D } from '../domain/decimal';
 import { FxTable, candidatePairs } from '../domain/fx';
 import type { LedgerEntry, PriceSeries } from '../domain/nav-series';
-import type { SecurityInfo } from '../domain/analytics/holdings';
+import type { CloseSeries, SecurityInfo } from '../domain/analytics/holdings';
+import type { Units } from '../domain/fixed';
 import type { NavPoint } from '../domain/analytics/types';
 import type { Db, Tx } from './db';
 
@@ -10,11 +11,18 @@ import type { Db, Tx } from './db';
 
 const dec = (s: string) => new D(s);
 
-/** The stored daily NAV series up to `to` (inception onwards). */
-export async function loadNavPoints(db: Db | Tx, portfolioId: string, to: string): Promise<NavPoint[]> {
+/**
+ * The stored daily NAV series up to `to`: from inception, or with `from` from the last point on
+ * or before it (all of them when there is none), which is all that slicePeriod(points, from, to)
+ * reads.
+ */
+export async function loadNavPoints(db: Db | Tx, portfolioId: string, to: string, from?: string): Promise<NavPoint[]> {
+  const since = from
+    ? Prisma.sql`AND asof_date >= COALESCE((SELECT max(asof_date) FROM portfolio_daily_values WHERE portfolio_id = ${portfolioId}::uuid AND asof_date <= ${from}::date), '-infinity'::date)`
+    : Prisma.empty;
   const rows = await db.$queryRaw<{ d: string; nav: string; flow: string }[]>`
     SELECT to_char(asof_date, 'YYYY-MM-DD') AS d, nav::text AS nav, net_flow::text AS flow
-    FROM portfolio_daily_values WHERE portfolio_id = ${portfolioId}::uuid AND asof_date <= ${to}::date ORDER BY asof_date`;
+    FROM portfolio_daily_values WHERE portfolio_id = ${portfolioId}::uuid AND asof_date <= ${to}::date ${since} ORDER BY asof_date`;
   // Most days have the same flow text ('0'): a Decimal is immutable, so that day shares the previous day's.
   let flowText: string | null = null;
   let flow: D | null = null;
@@ -59,10 +67,9 @@ export async function loadSecurities(db: Db | Tx, ids: string[]): Promise<Map<st
  * instead of its character-by-character array parser; each security's bars come from one
  * range scan of (security_id, timeframe, ts).
  */
-export async function loadCloses(db: Db | Tx, ids: string[], from: string, to: string): Promise<Map<string, PriceSeries>> {
-  const prices = new Map<string, PriceSeries>();
-  if (!ids.length) return prices;
-  const rows = await db.$queryRaw<{ security_id: string; ds: string; cs: string }[]>`
+async function closeRows(db: Db | Tx, ids: string[], from: string, to: string): Promise<{ security_id: string; ds: string; cs: string }[]> {
+  if (!ids.length) return [];
+  return db.$queryRaw<{ security_id: string; ds: string; cs: string }[]>`
     SELECT security_id, string_agg(to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD'), ',' ORDER BY ts) AS ds, string_agg(close::text, ',' ORDER BY ts) AS cs FROM (
       SELECT security_id, ts, close FROM price_bars
       WHERE security_id = ANY(${ids}::uuid[]) AND timeframe = '1d' AND ts >= ${from}::date AND ts <= ${to}::date
@@ -70,8 +77,32 @@ export async function loadCloses(db: Db | Tx, ids: string[], from: string, to: s
       SELECT s.id, b.ts, b.close FROM unnest(${ids}::uuid[]) AS s(id)
       CROSS JOIN LATERAL (SELECT ts, close FROM price_bars WHERE security_id = s.id AND timeframe = '1d' AND ts < ${from}::date ORDER BY ts DESC LIMIT 1) b
     ) x GROUP BY security_id`;
-  for (const r of rows) prices.set(r.security_id, { dates: r.ds.split(','), closes: r.cs.split(',').map(dec) });
-  return prices;
+}
+
+/** closeRows as Decimals. */
+export async function loadCloses(db: Db | Tx, ids: string[], from: string, to: string): Promise<Map<string, PriceSeries>> {
+  const rows = await closeRows(db, ids, from, to);
+  return new Map(rows.map((r) => [r.security_id, { dates: r.ds.split(','), closes: r.cs.split(',').map(dec) }]));
+}
+
+/**
+ * closeRows as exact fixed-point units, for attribution's holdings (holdings.ts works in
+ * units): PostgreSQL's NUMERIC text is plain digits with an optional point, read straight
+ * into a BigInt instead of a Decimal each.
+ */
+export async function loadCloseUnits(db: Db | Tx, ids: string[], from: string, to: string): Promise<Map<string, CloseSeries>> {
+  const rows = await closeRows(db, ids, from, to);
+  return new Map(rows.map((r) => [r.security_id, { dates: r.ds.split(','), closes: r.cs.split(',').map(numericUnits) }]));
+}
+
+/** NUMERIC text ("-12.3400", "7") as units, trailing zeros of the fraction dropped. */
+function numericUnits(text: string): Units {
+  const point = text.indexOf('.');
+  if (point < 0) return { m: BigInt(text), scale: 0 };
+  let end = text.length;
+  while (end > point + 1 && text.charCodeAt(end - 1) === 48) end--;
+  const fraction = text.slice(point + 1, end);
+  return { m: BigInt(text.slice(0, point) + fraction), scale: fraction.length };
 }
 
 /** Every rate among `currencies` (and the pivots) from `from` to `to`, plus the last one before. */

@@ -49,8 +49,9 @@ import { badInput, currencyCode, symbol as validSymbol, text } from './validate'
 import type { ValuationService } from './valuation';
 import { AnalyticsCache } from './analytics-cache';
 import { onBusinessDayGrid, storedBenchmarkSums } from './benchmark-sums';
-import { loadBenchmark, loadBenchmarkSums, loadCloses, loadFxRange, loadLedger, loadNavPoints, loadSecurities, type BenchmarkSums, type LoadedBenchmark } from './analytics-data';
+import { loadBenchmark, loadBenchmarkSums, loadCloseUnits, loadCloses, loadFxRange, loadLedger, loadNavPoints, loadSecurities, type BenchmarkSums, type LoadedBenchmark } from './analytics-data';
 import type { FxTable } from '../domain/fx';
+import type { PriceSeries } from '../domain/nav-series';
 
 /*
  * Performance, risk, attribution, currency attribution, stress tests and what-if. Each method
@@ -79,7 +80,7 @@ export interface WhatIfTradeArg {
 }
 
 type BenchmarkConstituents = (LoadedBenchmark['constituents'][number] & { group: string | undefined })[];
-type StartedSums = { constituents: BenchmarkConstituents; sums: Promise<BenchmarkSums> };
+type BenchmarkData = { constituents: BenchmarkConstituents; sums: BenchmarkSums; closes: Map<string, PriceSeries> | null };
 
 interface NavData {
   /** Inception..to. */
@@ -160,27 +161,27 @@ export class AnalyticsService {
   }
 
   /**
-   * The benchmark's daily total and per-group returns over `days`: the constituents' price
-   * returns summed per (day, group, currency) — read from the benchmark's stored daily sums
-   * (benchmark-sums.ts) on a NAV series' business days, else aggregated in the database for
-   * this request — FX applied by the domain. When a constituent lacks a starting close or has
-   * a zero close, the per-constituent path runs instead for its BAD_USER_INPUT naming it.
-   * `fx` must hold the benchmark's and its constituents' currencies.
+   * Starts loading what the benchmark's daily total and per-group returns over `days` come
+   * from, so that the database works while Node computes the portfolio's side: the
+   * constituents' price returns summed per (day, group, currency) — read from the benchmark's
+   * stored daily sums (benchmark-sums.ts) on a NAV series' business days, else aggregated in
+   * the database for this request. When a constituent lacks a starting close or has a zero
+   * close, its constituents' closes instead, for the per-constituent path's BAD_USER_INPUT
+   * naming it.
    */
-  private async benchmarkDays(bench: LoadedBenchmark, groupBy: GroupBy | null, days: string[], fx: FxTable, requestId: string, started?: StartedSums): Promise<BenchmarkDay[]> {
-    const { constituents, sums } = started ?? this.startBenchmarkSums(bench, groupBy, days, requestId);
-    const s = await sums;
-    if (s.complete) return benchmarkGroupReturnsFromSums({ currency: bench.currency, constituents, fx, days, sums: s.rows });
-    const prices = await loadCloses(this.db, constituents.map((c) => c.securityId), days[0]!, days.at(-1)!);
-    return benchmarkGroupReturns({ currency: bench.currency, constituents, prices, fx, days });
-  }
-
-  /** Starts reading (or building) the benchmark's sums early, so that the database works while Node computes the portfolio's side. */
-  private startBenchmarkSums(bench: LoadedBenchmark, groupBy: GroupBy | null, days: string[], requestId: string): StartedSums {
+  private loadBenchmarkData(bench: LoadedBenchmark, groupBy: GroupBy | null, days: string[], requestId: string): Promise<BenchmarkData> {
     const constituents: BenchmarkConstituents = bench.constituents.map((c) => ({ ...c, group: groupBy ? groupOf(groupBy, c) : undefined }));
     const sums = onBusinessDayGrid(days) ? storedBenchmarkSums(this.db, bench.id, constituents.length, groupBy, days, requestId) : loadBenchmarkSums(this.db, constituents, days);
-    sums.catch(() => undefined); // awaited (and thrown) by benchmarkDays
-    return { constituents, sums };
+    const data = sums.then(async (s) => ({ constituents, sums: s, closes: s.complete ? null : await loadCloses(this.db, constituents.map((c) => c.securityId), days[0]!, days.at(-1)!) }));
+    data.catch(() => undefined); // awaited (and thrown) by the caller
+    return data;
+  }
+
+  /** The benchmark's daily returns from loadBenchmarkData's; FX applied by the domain (`fx` must hold the benchmark's and its constituents' currencies). */
+  private benchmarkDays(bench: LoadedBenchmark, data: BenchmarkData, fx: FxTable, days: string[]): BenchmarkDay[] {
+    const { constituents, sums, closes } = data;
+    if (closes) return benchmarkGroupReturns({ currency: bench.currency, constituents, prices: closes, fx, days });
+    return benchmarkGroupReturnsFromSums({ currency: bench.currency, constituents, fx, days, sums: sums.rows });
   }
 
   // ------------------------------------------------------------------ performance
@@ -240,8 +241,9 @@ export class AnalyticsService {
       let benchmark;
       if (bench) {
         const days = points.map((x) => x.date);
+        const data = this.loadBenchmarkData(bench, null, days, ctx.meta.requestId);
         const fx = await loadFxRange(this.db, [bench.currency, ...bench.constituents.map((c) => c.currency)], days[0]!, days.at(-1)!);
-        benchmark = (await this.benchmarkDays(bench, null, days, fx, ctx.meta.requestId)).map((d) => ({ date: d.date, ret: d.total }));
+        benchmark = this.benchmarkDays(bench, await data, fx, days).map((d) => ({ date: d.date, ret: d.total }));
       }
       // The shared growth index starts at 1 on the first point: it is the wealth index of a period from inception.
       const r = riskReport(points, {
@@ -268,24 +270,40 @@ export class AnalyticsService {
 
   // ------------------------------------------------------------------ attribution
 
+  /**
+   * Everything attribution reads, parsed, nothing computed (the bench times it beside the
+   * attribution as its loading baseline): the period's NAV points, the ledger, the portfolio's
+   * securities and their closes as units, FX, and the benchmark's sums per (day, group,
+   * currency) — or, when those are incomplete, its constituents' closes. The benchmark's part
+   * is a promise started first, so that the database reads or builds it while Node values the
+   * portfolio. The caller has checked access to the portfolio (attribution does).
+   */
+  async attributionData(ctx: ServiceContext, portfolio: { id: string; baseCurrency: string }, from: string, to: string, bench: LoadedBenchmark, groupBy: GroupBy) {
+    await this.valuation.refreshNavSeries(portfolio.id, { requestId: ctx.meta.requestId });
+    // The ledger up to `to` is read beside the NAV points, then cut at their last day.
+    const [navPoints, ledger] = await Promise.all([loadNavPoints(this.db, portfolio.id, to, from), loadLedger(this.db, portfolio.id, to)]);
+    const points = slicePeriod(navPoints, from, to);
+    const days = points.map((x) => x.date);
+    const start = days[0]!;
+    const end = days.at(-1)!;
+    const benchmark = this.loadBenchmarkData(bench, groupBy, days, ctx.meta.requestId);
+    const entries = ledger.filter((e) => e.date <= end);
+    // Closes of the portfolio's own securities only: the benchmark comes summed per day and group.
+    const ids = [...new Set(entries.map((e) => e.securityId).filter((s): s is string => !!s))];
+    const [securities, prices] = await Promise.all([loadSecurities(this.db, ids), loadCloseUnits(this.db, ids, start, end)]);
+    const currencies = new Set<string>([portfolio.baseCurrency, bench.currency, ...entries.map((e) => e.currency), ...[...securities.values()].map((s) => s.currency), ...bench.constituents.map((c) => c.currency)]);
+    const fx = await loadFxRange(this.db, currencies, start, end);
+    return { points, days, entries, securities, prices, fx, benchmark };
+  }
+
   async attribution(ctx: ServiceContext, portfolioId: string, from: string, to: string, benchmarkCode: string, groupBy: GroupBy) {
     checkRange(from, to);
     const p = await getReadablePortfolio(this.db, ctx, portfolioId);
     const bench = await this.benchmarkOrFail(benchmarkCode);
     return this.run('attribution', p.id, [from, to, bench.code, groupBy], ctx, async () => {
-      const points = slicePeriod(await this.navPoints(p.id, to, ctx), from, to);
-      const days = points.map((x) => x.date);
-      const start = days[0]!;
-      const end = days.at(-1)!;
-      const started = this.startBenchmarkSums(bench, groupBy, days, ctx.meta.requestId);
-      const entries = await loadLedger(this.db, p.id, end);
-      // Closes of the portfolio's own securities only: the benchmark comes summed per day and group.
-      const ids = [...new Set(entries.map((e) => e.securityId).filter((s): s is string => !!s))];
-      const [securities, prices] = await Promise.all([loadSecurities(this.db, ids), loadCloses(this.db, ids, start, end)]);
-      const currencies = new Set<string>([p.baseCurrency, bench.currency, ...entries.map((e) => e.currency), ...[...securities.values()].map((s) => s.currency), ...bench.constituents.map((c) => c.currency)]);
-      const fx = await loadFxRange(this.db, currencies, start, end);
+      const { points, days, entries, securities, prices, fx, benchmark } = await this.attributionData(ctx, p, from, to, bench, groupBy);
       const pdays = portfolioDays({ baseCurrency: p.baseCurrency, entries, securities, prices, fx, days });
-      const bdays = await this.benchmarkDays(bench, groupBy, days, fx, ctx.meta.requestId, started);
+      const bdays = this.benchmarkDays(bench, await benchmark, fx, days);
       const result = dailyAttribution(
         pdays,
         bdays,
@@ -294,8 +312,8 @@ export class AnalyticsService {
       );
       const periodTwr = twr(points);
       return {
-        from: start,
-        to: end,
+        from: days[0]!,
+        to: days.at(-1)!,
         benchmark: bench.code,
         groupBy,
         linking: 'Carino',

@@ -1,5 +1,5 @@
 import { D } from '../../src/domain/decimal';
-import { ScaleExceeded, atScale, decimalOf, divide, minus, plus, roundToPrecision, times, unitsOf } from '../../src/domain/fixed';
+import { ScaleExceeded, atScale, compare, decimalOf, divide, ln, minus, plus, rounded, roundToPrecision, times, unitsOf } from '../../src/domain/fixed';
 
 /* Fixed-point against decimal.js itself: the same digits for the same operations. */
 
@@ -71,5 +71,37 @@ describe('fixed-point', () => {
       expect(decimalOf(d.m, d.scale).toString()).toBe(a.minus(b).toString());
     }
     expect(() => divide(unitsOf(new D(1)), unitsOf(new D(0)))).toThrow(RangeError);
+  });
+  it('rounded keeps the digits of roundToPrecision at the smallest scale, also across powers of ten', () => {
+    for (let n = 38; n < 120; n++) {
+      const p = 10n ** BigInt(n);
+      for (const m of [p - 1n, p, p + 1n, 5n * p - 1n, 5n * p + 5n, -(p * 3n + 7n)]) {
+        const r = rounded(m, 45);
+        expect(decimalOf(r.m, r.scale).eq(decimalOf(roundToPrecision(m), 45))).toBe(true);
+        expect(r.m.toString().replace('-', '').length).toBeLessThanOrEqual(r.scale === 0 ? Infinity : D.precision + 1);
+      }
+    }
+    for (let i = 0; i < 500; i++) {
+      const a = randomDecimal();
+      const b = randomDecimal();
+      expect(compare(unitsOf(a), unitsOf(b))).toBe(a.cmp(b));
+    }
+  });
+
+  it('ln gives the digits of decimal.js’s ln: daily-return arguments, ones very near 1, and outside [1/2, 2]', () => {
+    const args: D[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const r = randomDecimal();
+      // 1 + r with |r| up to 0.4, down to 1e−30
+      const small = r.abs().gt(1) ? new D(1).div(r) : r;
+      args.push(new D(1).plus(small.times('0.4')));
+    }
+    args.push(...['1.0000000000000000000000000000000000000001', '0.9999999999999999999999999999999999999999', '0.5', '2', '1.5', '3', '0.1', '1e-30', '123456.789'].map((x) => new D(x)));
+    for (const x of args) {
+      const u = ln(unitsOf(x));
+      expect(decimalOf(u.m, u.scale).toString()).toBe(x.ln().toString());
+    }
+    expect(ln(unitsOf(new D(1)))).toEqual({ m: 0n, scale: 0 });
+    expect(() => ln(unitsOf(new D(0)))).toThrow(RangeError);
   });
 });

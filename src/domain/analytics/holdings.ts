@@ -1,8 +1,8 @@
-import { D, ZERO, ONE, sum } from '../decimal';
-import { ScaleExceeded, atScale, decimalOf, plus, roundToPrecision, times, unitsOf, type Units } from '../fixed';
+import { D, ZERO, ONE } from '../decimal';
+import { ScaleExceeded, atScale, compare, decimalOf, divide, ln, minus, plus, roundToPrecision, times, unitsOf, type Units } from '../fixed';
 import type { FxTable } from '../fx';
-import { LedgerReplay, replayOrder, type LedgerEntry, type PriceSeries } from '../nav-series';
-import { brinsonFachler, carinoFactor, linkCarino, type AttributionResult, type AttributionGroupInput } from './attribution';
+import { LedgerReplay, replayOrder, type LedgerEntry } from '../nav-series';
+import { brinsonFachlerUnits, carinoUnits, linkCarinoUnits, toDecimals, type AttributionResult, type GroupInputUnits, type ResultUnits } from './attribution';
 import type { BenchmarkDay } from './benchmark';
 
 /**
@@ -29,11 +29,18 @@ export interface SecurityInfo {
   country: string | null;
 }
 
+/** A security's daily closes as exact units (read straight from the database's text, no Decimal each). */
+export interface CloseSeries {
+  /** Ascending YYYY-MM-DD. */
+  dates: readonly string[];
+  closes: readonly Units[];
+}
+
 export interface HoldingsInputs {
   baseCurrency: string;
   entries: readonly LedgerEntry[];
   securities: ReadonlyMap<string, SecurityInfo>;
-  prices: ReadonlyMap<string, PriceSeries>;
+  prices: ReadonlyMap<string, CloseSeries>;
   fx: FxTable;
   /** Closes: days[0] is the start of the period. */
   days: readonly string[];
@@ -61,6 +68,9 @@ export interface PortfolioDays {
   scale: number;
   days: PortfolioDay[];
 }
+
+const ZERO_UNITS: Units = { m: 0n, scale: 0 };
+const ONE_UNITS: Units = { m: 1n, scale: 0 };
 
 export type GroupBy = 'SECTOR' | 'ASSET_CLASS' | 'COUNTRY' | 'CURRENCY';
 export const UNCLASSIFIED_GROUP = 'UNCLASSIFIED';
@@ -115,28 +125,33 @@ function valueDays(input: HoldingsInputs, scale: number): PortfolioDay[] {
     }
     return rateCache.get(key) ?? undefined;
   };
-  const closeOn = (sid: string, day: string): D | undefined => {
+  // A last trade price as units, converted once per Decimal (positions without closes).
+  const tradePrices = new Map<D, Units>();
+  const lastTrade = (sid: string): Units | undefined => {
+    const p = state.lastTradePrice.get(sid);
+    if (!p) return undefined;
+    let u = tradePrices.get(p);
+    if (!u) tradePrices.set(p, (u = unitsOf(p)));
+    return u;
+  };
+  const closeOn = (sid: string, day: string): Units | undefined => {
     const s = input.prices.get(sid);
-    if (!s) return state.lastTradePrice.get(sid);
+    if (!s) return lastTrade(sid);
     let i = pointer.get(sid) ?? -1;
     while (i + 1 < s.dates.length && s.dates[i + 1]! <= day) i++;
     pointer.set(sid, i);
-    return i >= 0 ? s.closes[i] : state.lastTradePrice.get(sid);
+    return i >= 0 ? s.closes[i] : lastTrade(sid);
   };
-  // Each security's quantity and last close as units, converted when they change.
-  const converted = new Map<string, { q: D; qu: Units; p: D | null; pu: Units | null }>();
-  const unitsFor = (sid: string, q: D, p: D): { qu: Units; pu: Units } => {
+  // Each security's quantity as units, converted when it changes.
+  const converted = new Map<string, { q: D; qu: Units }>();
+  const unitsFor = (sid: string, q: D): Units => {
     let c = converted.get(sid);
-    if (!c) converted.set(sid, (c = { q, qu: unitsOf(q), p: null, pu: null }));
+    if (!c) converted.set(sid, (c = { q, qu: unitsOf(q) }));
     else if (c.q !== q) {
       c.q = q;
       c.qu = unitsOf(q);
     }
-    if (c.p !== p) {
-      c.p = p;
-      c.pu = unitsOf(p);
-    }
-    return { qu: c.qu, pu: c.pu! };
+    return c.qu;
   };
   const fxTimes = (a: Units, x: Units | null): bigint => atScale(x ? times(a, x) : a, scale);
   const total = (xs: readonly bigint[]): bigint => xs.reduce((acc, x) => roundToPrecision(acc + x), 0n);
@@ -145,8 +160,8 @@ function valueDays(input: HoldingsInputs, scale: number): PortfolioDay[] {
   if (!days.length) return out;
   while (k < entries.length && entries[k]!.date <= days[0]!) state.apply(entries[k++]!);
   // Values at the close of the previous day, carried from one day to the next.
-  let prevPx = new Map<string, D>();
-  let prevEnd = new Map<string, { q: D; p: D; x: Units | null; value: bigint }>();
+  let prevPx = new Map<string, Units>();
+  let prevEnd = new Map<string, { q: D; p: Units; x: Units | null; value: bigint }>();
   for (const [sid] of state.quantity) {
     const p = closeOn(sid, days[0]!);
     if (p) prevPx.set(sid, p);
@@ -165,9 +180,9 @@ function valueDays(input: HoldingsInputs, scale: number): PortfolioDay[] {
         dividends.set(e.securityId, (dividends.get(e.securityId) ?? ZERO).plus(e.amount));
       }
     }
-    const curPx = new Map<string, D>();
+    const curPx = new Map<string, Units>();
     const holdings: HoldingDay[] = [];
-    const curEnd = new Map<string, { q: D; p: D; x: Units | null; value: bigint }>();
+    const curEnd = new Map<string, { q: D; p: Units; x: Units | null; value: bigint }>();
     for (const [sid, q] of state.quantity) {
       const info = input.securities.get(sid);
       const p1 = closeOn(sid, day);
@@ -184,14 +199,11 @@ function valueDays(input: HoldingsInputs, scale: number): PortfolioDay[] {
       const prev = prevEnd.get(sid);
       let start: bigint;
       if (prev && prev.q === q && prev.p === p0 && prev.x === x0) start = prev.value;
-      else {
-        const { qu, pu } = unitsFor(sid, q, p0);
-        start = fxTimes(times(qu, pu), x0);
-      }
+      else start = fxTimes(times(unitsFor(sid, q), p0), x0);
       const split = splits.get(sid);
       const dividend = dividends.get(sid);
-      const { qu, pu: p1u } = unitsFor(sid, q, p1);
-      const qp1 = split ? times(times(qu, unitsOf(split)), p1u) : times(qu, p1u);
+      const qu = unitsFor(sid, q);
+      const qp1 = split ? times(times(qu, unitsOf(split)), p1) : times(qu, p1);
       const end = fxTimes(dividend ? plus(qp1, unitsOf(dividend)) : qp1, x1);
       if (!split && !dividend) curEnd.set(sid, { q, p: p1, x: x1, value: end });
       holdings.push({ securityId: sid, start, end });
@@ -241,24 +253,33 @@ export interface HoldingContribution {
  *
  * The groups' start and end values are summed in fixed-point with decimal.js's rounding (the
  * digits of Decimal sums). A position's contribution Σ_t (V1 − V0) × (1/W0_t) × (k_t/K) and
- * its weight sum Σ_t V0 × (1/W0_t) are summed exactly from the Decimal factors 1/W0_t and
- * k_t/K (40 significant digits each) and rounded once at the end, to 40 significant digits
- * (the average weight: that exact sum divided by the day count); cash's contribution alike.
+ * its weight sum Σ_t V0 × (1/W0_t) are summed exactly from the factors 1/W0_t and k_t/K (40
+ * significant digits each) and rounded once at the end, to 40 significant digits (the average
+ * weight: that exact sum divided by the day count); cash's contribution alike. Brinson-Fachler
+ * and Carino run on units (attribution.ts), with the digits of the Decimal formulas; the
+ * per-day results are converted to Decimals only when `daily` is read.
  */
 export function dailyAttribution(
   portfolio: PortfolioDays,
   benchmark: readonly BenchmarkDay[],
   groupOfSecurity: (securityId: string) => string,
   groupOfCash: (currency: string) => string,
-): { linked: AttributionResult; daily: AttributionResult[]; contributions: HoldingContribution[]; cashContribution: D } {
+): { linked: AttributionResult; readonly daily: AttributionResult[]; contributions: HoldingContribution[]; cashContribution: D } {
   const { scale } = portfolio;
   const bByDate = new Map(benchmark.map((b) => [b.date, b]));
-  const daily: AttributionResult[] = [];
-  const counted: { day: PortfolioDay; inv: D }[] = [];
+  // A benchmark group's weight is one Decimal for every day: converted once.
+  const converted = new Map<D, Units>();
+  const units = (d: D): Units => {
+    let u = converted.get(d);
+    if (!u) converted.set(d, (u = unitsOf(d)));
+    return u;
+  };
+  const daily: ResultUnits[] = [];
+  const counted: { day: PortfolioDay; inv: Units }[] = [];
   for (const d of portfolio.days) {
     const b = bByDate.get(d.date);
     if (!b || !d.start.gt(0)) continue;
-    const inv = ONE.div(d.start);
+    const inv = divide(ONE_UNITS, unitsOf(d.start));
     counted.push({ day: d, inv });
     const g = new Map<string, { start: bigint; end: bigint }>();
     const add = (key: string, s: bigint, e: bigint) => {
@@ -270,35 +291,43 @@ export function dailyAttribution(
     };
     for (const h of d.holdings) add(groupOfSecurity(h.securityId), h.start, h.end);
     for (const c of d.cash) add(groupOfCash(c.currency), c.start, c.end);
-    const inputs: AttributionGroupInput[] = [];
+    const inputs: GroupInputUnits[] = [];
     const keys = new Set([...g.keys(), ...b.groups.keys()]);
     // Weights: make the portfolio's sum to exactly 1 by giving the rounding remainder to the largest group.
     for (const key of keys) {
       const pg = g.get(key);
       const bg = b.groups.get(key);
-      const start = pg ? decimalOf(pg.start, scale) : ZERO;
+      const start: Units = { m: pg ? pg.start : 0n, scale };
       inputs.push({
         key,
-        portfolioWeight: pg ? start.times(inv) : ZERO,
-        benchmarkWeight: bg ? bg.weight : ZERO,
-        portfolioReturn: pg && pg.start !== 0n ? decimalOf(pg.end, scale).minus(start).div(start) : null,
-        benchmarkReturn: bg ? bg.ret : null,
+        wp: pg ? times(start, inv) : ZERO_UNITS,
+        wb: bg ? units(bg.weight) : ZERO_UNITS,
+        rp: pg && pg.start !== 0n ? divide(minus({ m: pg.end, scale }, start), start) : null,
+        rb: bg ? units(bg.ret) : null,
       });
     }
-    const remainder = ONE.minus(sum(inputs.map((i) => i.portfolioWeight)));
-    if (!remainder.isZero()) {
-      const largest = inputs.reduce((a, c) => (c.portfolioWeight.abs().gt(a.portfolioWeight.abs()) ? c : a));
-      largest.portfolioWeight = largest.portfolioWeight.plus(remainder);
+    const remainder = minus(ONE_UNITS, inputs.reduce((acc, i) => plus(acc, i.wp), ZERO_UNITS));
+    if (remainder.m !== 0n) {
+      const magnitude = (u: Units): Units => (u.m < 0n ? { m: -u.m, scale: u.scale } : u);
+      const largest = inputs.reduce((a, c) => (compare(magnitude(c.wp), magnitude(a.wp)) > 0 ? c : a));
+      largest.wp = plus(largest.wp, remainder);
     }
-    daily.push(brinsonFachler(inputs));
+    daily.push(brinsonFachlerUnits(inputs));
   }
-  const linked = linkCarino(daily);
+  // ln(1 + R_t) serves both the effects' k_t and the contributions' (against a zero benchmark).
+  const logs = new Map<string, Units>();
+  const lnOf = (x: Units): Units => {
+    const key = `${x.m}e${x.scale}`;
+    let l = logs.get(key);
+    if (!l) logs.set(key, (l = ln(x)));
+    return l;
+  };
+  const linkedUnits = linkCarinoUnits(daily, lnOf);
   // Contributions: Carino-linked against a zero benchmark, so they add up to the linked return R.
-  const K = daily.length ? carinoFactor(linked.portfolioReturn, ZERO) : ONE;
+  const K = daily.length ? carinoUnits(linkedUnits.rp, ZERO_UNITS, lnOf) : ONE_UNITS;
   const factors = counted.map(({ inv }, t) => {
-    const i = unitsOf(inv);
-    const s = unitsOf(carinoFactor(daily[t]!.portfolioReturn, ZERO).div(K));
-    return { inv: i, link: { m: i.m * s.m, scale: i.scale + s.scale } }; // exact: no rounding
+    const s = divide(carinoUnits(daily[t]!.rp, ZERO_UNITS, lnOf), K);
+    return { inv, link: { m: inv.m * s.m, scale: inv.scale + s.scale } }; // exact: no rounding
   });
   // Exact products: one scale for every day's 1/W0 and one for every day's (1/W0)(k/K).
   const invScale = Math.max(0, ...factors.map((f) => f.inv.scale));
@@ -325,5 +354,14 @@ export function dailyAttribution(
     averageWeight: decimalOf(x.weight, scale + invScale).div(counted.length),
   }));
   contributions.sort((a, b) => b.contribution.cmp(a.contribution) || (a.securityId < b.securityId ? -1 : 1));
-  return { linked, daily, contributions, cashContribution: decimalOf(cash, scale + linkScale).toSignificantDigits(D.precision) };
+  let decimals: AttributionResult[] | null = null;
+  return {
+    linked: toDecimals(linkedUnits),
+    // The per-day results in Decimals only when asked for (the service reads the linked ones).
+    get daily() {
+      return (decimals ??= daily.map(toDecimals));
+    },
+    contributions,
+    cashContribution: decimalOf(cash, scale + linkScale).toSignificantDigits(D.precision),
+  };
 }

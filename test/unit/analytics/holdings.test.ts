@@ -1,9 +1,9 @@
 import { D, dec, ONE, sum, ZERO } from '../../../src/domain/decimal';
-import { decimalOf } from '../../../src/domain/fixed';
+import { decimalOf, unitsOf } from '../../../src/domain/fixed';
 import { carinoFactor } from '../../../src/domain/analytics/attribution';
 import { FxTable, fxQuote } from '../../../src/domain/fx';
-import type { LedgerEntry, PriceSeries } from '../../../src/domain/nav-series';
-import { dailyAttribution, groupOf, portfolioDays, CASH_GROUP, UNCLASSIFIED_GROUP, type SecurityInfo } from '../../../src/domain/analytics/holdings';
+import type { LedgerEntry } from '../../../src/domain/nav-series';
+import { dailyAttribution, groupOf, portfolioDays, CASH_GROUP, UNCLASSIFIED_GROUP, type CloseSeries, type SecurityInfo } from '../../../src/domain/analytics/holdings';
 import type { BenchmarkDay } from '../../../src/domain/analytics/benchmark';
 
 /*
@@ -63,8 +63,8 @@ const securities = new Map<string, SecurityInfo>([
   ['x', { symbol: 'X', currency: 'USD', sector: 'Tech', assetClass: 'Equity', country: 'US' }],
   ['y', { symbol: 'Y', currency: 'EUR', sector: null, assetClass: 'Equity', country: 'DE' }],
 ]);
-const ps = (dates: string[], closes: string[]): PriceSeries => ({ dates, closes: closes.map(dec) });
-const prices = new Map<string, PriceSeries>([
+const ps = (dates: string[], closes: string[]): CloseSeries => ({ dates, closes: closes.map((c) => unitsOf(dec(c))) });
+const prices = new Map<string, CloseSeries>([
   ['x', ps([D0, D1, D2], ['10', '11', '6'])],
   ['y', ps([D0, D1], ['25', '25'])],
 ]);
@@ -120,7 +120,7 @@ describe('portfolioDays: holdings-based start and end values', () => {
     // to 40 digits), quantities have 7 decimals, so q × p × x and the sums round.
     const cross = new FxTable([fxQuote('EUR', 'USD', D0, '1.0871234567'), fxQuote('EUR', 'USD', D1, '1.0869'), fxQuote('USD', 'JPY', D0, '151.3712345'), fxQuote('USD', 'JPY', D1, '149.9998765')]);
     const q = [dec('1234.5678901'), dec('987.6543211')];
-    const pr = new Map<string, PriceSeries>([
+    const pr = new Map<string, CloseSeries>([
       ['a', ps([D0, D1], ['101.123456', '99.987654'])],
       ['b', ps([D0, D1], ['5550', '5605.5'])],
     ]);
