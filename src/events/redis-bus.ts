@@ -68,8 +68,13 @@ export class RedisEventBus implements EventBus {
       this.warnThrottled('publish', new Error(`redis is ${this.pub.status}`), event.type);
       return;
     }
-    const envelope: Envelope = { origin: this.processId, event };
-    this.pub.publish(this.channel, JSON.stringify(envelope)).catch((err: Error) => this.warnThrottled('publish', err, event.type));
+    // Publishers call this after their commit: nothing here may throw into them.
+    try {
+      const envelope: Envelope = { origin: this.processId, event };
+      this.pub.publish(this.channel, JSON.stringify(envelope)).catch((err: Error) => this.warnThrottled('publish', err, event.type));
+    } catch (err) {
+      this.warnThrottled('publish', err as Error, event.type);
+    }
   }
 
   subscribe<T extends DomainEventType>(type: T, handler: Handler<T>): () => void {

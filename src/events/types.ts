@@ -9,6 +9,14 @@ export type DomainEvent =
   | { type: 'prices.ingested'; prices: { securityId: string; symbol: string; price: string; ts: string }[] }
   | { type: 'fx.ingested'; rates: { base: string; quote: string; date: string; rate: string }[] }
   | { type: 'alert.triggered'; portfolioId: string; alertEventId: string }
+  /**
+   * A security's master data was edited (`changed`: the fields that differ). Valuations that
+   * hold it, analytics and live NAVs read these fields, so every process drops what it derived
+   * from the old values; the symbol never changes (it is the key an upsert matches on).
+   */
+  | { type: 'security.changed'; securityId: string; symbol: string; changed: string[] }
+  /** A benchmark's name, currency, constituents or weights were edited: analytics that compare against it are recomputed. */
+  | { type: 'benchmark.changed'; benchmarkId: string; code: string }
   /** An alert rule was created or changed: the alert engine (re)loads it. */
   | { type: 'alert.rules.changed'; portfolioId: string; ruleId: string }
   /** An API key revoked or a session ended: open sockets using it are closed at once. */
