@@ -22,7 +22,12 @@ export type DomainEvent =
   /** An API key revoked or a session ended: open sockets using it are closed at once. */
   | { type: 'credential.revoked'; apiKeyId?: string; sessionId?: string }
   /** A portfolio is no longer shared with this VIEWER: their subscriptions on it end at once. */
-  | { type: 'portfolio.unshared'; portfolioId: string; userId: string };
+  | { type: 'portfolio.unshared'; portfolioId: string; userId: string }
+  /**
+   * From the Redis bus itself, not a service: events of other processes may have been lost
+   * while Redis was unreachable, so what a cache kept on the word of events is dropped.
+   */
+  | { type: 'events.missed' };
 
 export type DomainEventType = DomainEvent['type'];
 export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;

@@ -109,6 +109,11 @@ export class NavEngine {
       this.bus.subscribe('security.changed', (e) => {
         if (e.changed.includes('currency')) for (const p of this.holders.get(e.securityId) ?? []) this.onBooked(p.id, `security:${eventKey(e)}`);
       }),
+      // Ticks, rates and bookings of other processes may have been lost: everything held is read again.
+      this.bus.subscribe('events.missed', () => {
+        this.fxReady = null;
+        for (const p of this.states.values()) this.queueLoad(p);
+      }),
     );
   }
 

@@ -10,8 +10,8 @@ import type { EventBus } from '../events/bus';
  * Every process hears every event (with a Redis bus, another process's a moment later), and a
  * result computed while an event arrived is not kept (`epoch`): a read in that moment may see
  * the previous result, as a read just before the write would have, but nothing older stays.
- * Events published while Redis is down are lost for the other processes (see redis-bus.ts),
- * which then serve their entries until the next event or day: readiness says so meanwhile.
+ * Events published while Redis is down are lost for the other processes, which serve their
+ * entries until Redis is back (events.missed, redis-bus.ts): readiness says degraded meanwhile.
  */
 export class AnalyticsCache {
   private readonly entries = new Map<string, { portfolioId: string | null; value: unknown }>();
@@ -33,6 +33,7 @@ export class AnalyticsCache {
     bus.subscribe('fx.ingested', () => this.clear());
     bus.subscribe('security.changed', () => this.clear());
     bus.subscribe('benchmark.changed', () => this.clear());
+    bus.subscribe('events.missed', () => this.clear());
   }
 
   key(kind: string, portfolioId: string, args: unknown[]): string {

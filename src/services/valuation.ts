@@ -97,6 +97,7 @@ export class ValuationService {
       this.forget((_id, c) => [...ids].some((s) => c.securityIds.has(s)));
     });
     bus.subscribe('fx.ingested', () => this.forget(() => true));
+    bus.subscribe('events.missed', () => this.forget(() => true));
     bus.subscribe('security.changed', (e) => this.forget((_id, c) => c.securityIds.has(e.securityId)));
   }
 

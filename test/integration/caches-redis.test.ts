@@ -29,6 +29,7 @@ const READ = `query($id: ID!) { portfolio(id: $id) {
 (testEngines().includes('postgres') ? describe : describe.skip)('in-process caches follow writes made through another process [postgres]', () => {
   let db: TestDatabase;
   let redis: ChildProcess;
+  let redisPort: number;
   let a: ServerProcess;
   let b: ServerProcess;
   let pid: string;
@@ -41,7 +42,7 @@ const READ = `query($id: ID!) { portfolio(id: $id) {
 
   beforeAll(async () => {
     db = await createTestDatabase('postgres');
-    const redisPort = await freePort();
+    redisPort = await freePort();
     redis = await startRedis(redisPort);
     const env = { DATABASE_URL: db.url!, REDIS_URL: `redis://127.0.0.1:${redisPort}`, BOOTSTRAP_API_KEY: KEY, VALUATION_CACHE_TTL_MS: '600000', MARKET_SIMULATOR: '0', PAPER_BROKER: '0' };
     [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
@@ -92,4 +93,18 @@ const READ = `query($id: ID!) { portfolio(id: $id) {
     expect(codeOf(edit)).toBe('none');
     await until(async () => new D((await read(b)).risk.benchmarkReturn).eq('0.1'), 5000, "B's risk to follow");
   });
+
+  test("a booking through A while Redis is down: B's caches follow once Redis is back", async () => {
+    const FLOWS = `query($id: ID!) { portfolio(id: $id) { valuation { nav } performance(from: "2024-01-02", to: "2024-01-05") { netFlows } } }`;
+    const flows = async () => (await gql(url(b), KEY, FLOWS, { id: pid })).data!.portfolio;
+    const before = await flows();
+    expect(before.performance.netFlows).toBe('0');
+    await stopRedis(redis);
+    await until(async () => ((await (await fetch(`http://127.0.0.1:${a.port}/readyz`)).json()) as { redis?: string }).redis === 'degraded', 10_000, 'degraded');
+    await recordOk(url(a), KEY, { portfolioId: pid, type: 'DEPOSIT', date: '2024-01-03', amount: '500', currency: 'USD' });
+    expect(await flows()).toEqual(before); // B cannot know yet
+    redis = await startRedis(redisPort);
+    await until(async () => (await flows()).performance.netFlows === '500', 15_000, "B's analytics to follow");
+    expect(new D((await flows()).valuation.nav).minus(before.valuation.nav).eq(500)).toBe(true);
+  }, 60_000);
 });
