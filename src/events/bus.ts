@@ -3,6 +3,7 @@ import type { DomainEvent, DomainEventType, EventOf } from './types';
 export type Handler<T extends DomainEventType> = (event: EventOf<T>) => void;
 
 export interface EventBus {
+  /** Never throws and never waits: services publish after their commit, and the write stands whatever the bus does. */
   publish(event: DomainEvent): void;
   subscribe<T extends DomainEventType>(type: T, handler: Handler<T>): () => void;
   /** Cross-process buses: whether fan-out currently works (readiness reports it). */

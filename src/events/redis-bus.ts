@@ -24,8 +24,11 @@ interface Envelope {
  * Redis never breaks a write: publishing does not wait, and fails fast while Redis is down
  * (no offline queue, so nothing piles up in memory) with a warning; readiness reports
  * `redis: "degraded"`. ioredis reconnects and re-subscribes by itself, and fan-out resumes.
- * Events published while Redis was down are lost for other processes, by design of pub/sub:
- * NAV recovers on the next tick (and on subscribe), alerts are durable rows.
+ * Events published while Redis was down are lost for other processes, by design of pub/sub;
+ * alerts are durable rows. So that no cache keeps, for longer than the outage, what such an
+ * event should have dropped, each process hears `events.missed` when fan-out may have lost
+ * something: from its own subscription once it is back, and from a process whose publishes
+ * failed once that one can publish again.
  */
 export class RedisEventBus implements EventBus {
   readonly processId = randomUUID();
@@ -33,6 +36,8 @@ export class RedisEventBus implements EventBus {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private lastPublishFailure = 0;
+  /** A publish has failed since the publishing connection was last ready. */
+  private unsent = false;
   private closed = false;
 
   constructor(
@@ -59,17 +64,32 @@ export class RedisEventBus implements EventBus {
     clearTimeout(timer);
     // A subscribe that failed while Redis was down is made again by ioredis' auto-resubscribe
     // only if it had succeeded once: make sure the channel is subscribed on every (re)connect.
-    this.sub.on('ready', () => void this.sub.subscribe(this.channel).catch(() => undefined));
+    this.sub.on('ready', () => void this.sub.subscribe(this.channel).then(() => this.local.publish(MISSED), () => undefined));
+    this.pub.on('ready', () => {
+      if (!this.unsent) return;
+      this.unsent = false;
+      this.send(MISSED);
+    });
   }
 
   publish(event: DomainEvent): void {
     this.local.publish(event);
-    if (this.pub.status !== 'ready') {
-      this.warnThrottled('publish', new Error(`redis is ${this.pub.status}`), event.type);
-      return;
+    this.send(event);
+  }
+
+  /** To the other processes. Publishers call this after their commit: nothing here may throw into them or wait. */
+  private send(event: DomainEvent): void {
+    const failed = (err: Error) => {
+      this.unsent = true;
+      this.warnThrottled('publish', err, event.type);
+    };
+    if (this.pub.status !== 'ready') return failed(new Error(`redis is ${this.pub.status}`));
+    try {
+      const envelope: Envelope = { origin: this.processId, event };
+      this.pub.publish(this.channel, JSON.stringify(envelope)).catch(failed);
+    } catch (err) {
+      failed(err as Error);
     }
-    const envelope: Envelope = { origin: this.processId, event };
-    this.pub.publish(this.channel, JSON.stringify(envelope)).catch((err: Error) => this.warnThrottled('publish', err, event.type));
   }
 
   subscribe<T extends DomainEventType>(type: T, handler: Handler<T>): () => void {
@@ -107,6 +127,8 @@ export class RedisEventBus implements EventBus {
     this.log.warn({ err: err.message, what, event }, 'redis bus degraded: events reach this process only');
   }
 }
+
+const MISSED: DomainEvent = { type: 'events.missed' };
 
 /** The Redis bus when `redisUrl` is set, else the in-process one. */
 export async function createEventBus(redisUrl: string | undefined, log: BusLogger): Promise<EventBus> {

@@ -50,6 +50,8 @@ export class AlertEngine {
         for (const t of e.prices) for (const r of this.bySecurity.get(t.securityId) ?? []) if (PRICE_TYPES.has(r.type)) this.evaluate(r, null, key, new D(t.price));
       }),
       this.bus.subscribe('alert.rules.changed', (e) => void this.reload(e.ruleId).catch((err: unknown) => this.log.error({ err }, 'alerts: reloading a rule failed'))),
+      // A rule created through another process may be among the lost events (rules are only ever created).
+      this.bus.subscribe('events.missed', () => void this.addMissing().catch((err: unknown) => this.log.error({ err }, 'alerts: reloading rules failed'))),
     );
     for (const r of await this.alerts.activeRules()) this.add(r);
   }
@@ -62,6 +64,10 @@ export class AlertEngine {
     const old = this.rules.get(ruleId);
     if (old) this.remove(old);
     for (const r of await this.alerts.activeRules({ ruleId })) this.add(r);
+  }
+
+  private async addMissing(): Promise<void> {
+    for (const r of await this.alerts.activeRules()) if (!this.rules.has(r.id)) this.add(r);
   }
 
   private add(r: ActiveRule): void {

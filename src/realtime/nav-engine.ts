@@ -105,6 +105,15 @@ export class NavEngine {
       this.bus.subscribe('fx.ingested', (e) => this.onFx(e)),
       this.bus.subscribe('trade.booked', (e) => this.onBooked(e.portfolioId, `tx:${e.transactionId}`)),
       this.bus.subscribe('cash.moved', (e) => this.onBooked(e.portfolioId, `tx:${e.transactionId}`)),
+      // Of the security master, live NAV reads only a holding's currency (what its value converts from).
+      this.bus.subscribe('security.changed', (e) => {
+        if (e.changed.includes('currency')) for (const p of this.holders.get(e.securityId) ?? []) this.onBooked(p.id, `security:${eventKey(e)}`);
+      }),
+      // Ticks, rates and bookings of other processes may have been lost: everything held is read again.
+      this.bus.subscribe('events.missed', () => {
+        this.fxReady = null;
+        for (const p of this.states.values()) this.queueLoad(p);
+      }),
     );
   }
 

@@ -109,14 +109,14 @@ export class AnalyticsService {
   }
 
   /** Cached computation, recorded in calculation_runs when it took more than a few ms. */
-  private async run<T>(kind: string, portfolioId: string, args: unknown[], ctx: ServiceContext, work: () => Promise<T>): Promise<T> {
+  private async run<T>(kind: string, portfolioId: string, args: unknown[], ctx: ServiceContext, work: () => Promise<T>, since = this.cache.epoch): Promise<T> {
     const key = this.cache.key(kind, portfolioId, args);
     const hit = this.cache.get<T>(key);
     if (hit !== undefined) return hit;
     const started = Date.now();
     const value = await work();
     const ms = Date.now() - started;
-    this.cache.set(key, portfolioId, value);
+    this.cache.set(key, portfolioId, value, since);
     if (ms > RUN_LOG_MS) {
       await this.db.calculationRun.create({
         data: { kind: `analytics.${kind}`, portfolioId, status: 'succeeded', params: { args: args.map((a) => (a == null ? null : String(a))), requestId: ctx.meta.requestId }, result: { ms }, startedAt: new Date(started), finishedAt: new Date(), durationMs: ms },
@@ -233,6 +233,7 @@ export class AnalyticsService {
     const riskFreeRate = args.riskFreeRate ?? ZERO;
     if (!confidence.gt(0) || !confidence.lt(1)) throw badInput(`confidence must be strictly between 0 and 1, got ${confidence.toString()}`);
     const p = await getReadablePortfolio(this.db, ctx, portfolioId);
+    const since = this.cache.epoch; // before the benchmark is read: an edit of it while computing is not kept
     const bench = args.benchmark ? await this.benchmarkOrFail(args.benchmark) : null;
     return this.run('risk', p.id, [from, to, bench?.code, confidence, riskFreeRate], ctx, async () => {
       const nav = await this.navData(p.id, to, ctx);
@@ -265,7 +266,7 @@ export class AnalyticsService {
         benchmark: bench?.code ?? null,
         benchmarkReturn: benchmark ? benchmark.reduce((g, x) => g.times(ONE.plus(x.ret)), ONE as D).minus(ONE) : null,
       };
-    });
+    }, since);
   }
 
   // ------------------------------------------------------------------ attribution
@@ -299,6 +300,7 @@ export class AnalyticsService {
   async attribution(ctx: ServiceContext, portfolioId: string, from: string, to: string, benchmarkCode: string, groupBy: GroupBy) {
     checkRange(from, to);
     const p = await getReadablePortfolio(this.db, ctx, portfolioId);
+    const since = this.cache.epoch; // as in risk
     const bench = await this.benchmarkOrFail(benchmarkCode);
     return this.run('attribution', p.id, [from, to, bench.code, groupBy], ctx, async () => {
       const { points, days, entries, securities, prices, fx, benchmark } = await this.attributionData(ctx, p, from, to, bench, groupBy);
@@ -327,7 +329,7 @@ export class AnalyticsService {
         twr: periodTwr,
         residual: periodTwr.minus(result.linked.portfolioReturn),
       };
-    });
+    }, since);
   }
 
   // ------------------------------------------------------------------ currency attribution

@@ -8,7 +8,7 @@ import { inTransaction } from './transaction';
 import { badInput, currencyCode, symbol as validSymbol, text } from './validate';
 import { loadBenchmark, type LoadedBenchmark } from './analytics-data';
 import { markBenchmarkSumsStale } from './benchmark-sums';
-import type { AnalyticsCache } from './analytics-cache';
+import type { EventBus } from '../events/bus';
 
 export interface BenchmarkInputArg {
   code: string;
@@ -23,7 +23,7 @@ export type BenchmarkOut = Omit<LoadedBenchmark, 'constituents'> & { constituent
 export class BenchmarkService {
   constructor(
     private readonly db: Db,
-    private readonly cache: AnalyticsCache,
+    private readonly bus: EventBus,
   ) {}
 
   async upsert(ctx: ServiceContext, input: BenchmarkInputArg): Promise<BenchmarkOut> {
@@ -57,7 +57,7 @@ export class BenchmarkService {
         before,
         after: { ...b, constituents: constituents.map((c) => ({ symbol: c.symbol, weight: c.weight.toFixed() })) },
       });
-      afterCommit(() => this.cache.clear());
+      if (before) afterCommit(() => this.bus.publish({ type: 'benchmark.changed', benchmarkId: b.id, code }));
     });
     return (await loadBenchmark(this.db, code))!;
   }

@@ -39,7 +39,7 @@ export function createServices(db: Db, bus: EventBus, options: ServiceOptions = 
     identity: new IdentityService(db, bus, options.identity),
     sharing: new SharingService(db, bus),
     portfolios: new PortfolioService(db),
-    securities: new SecurityService(db, analytics.cache),
+    securities: new SecurityService(db, bus),
     auditLog: new AuditLogService(db),
     marketData: new MarketDataService(db, bus),
     valuation,
@@ -47,7 +47,7 @@ export function createServices(db: Db, bus: EventBus, options: ServiceOptions = 
     webhooks: new WebhookService(db, options.webhooks),
     live: new LiveService(db, valuation),
     analytics,
-    benchmarks: new BenchmarkService(db, analytics.cache),
+    benchmarks: new BenchmarkService(db, bus),
   };
 }
 

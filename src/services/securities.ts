@@ -5,7 +5,7 @@ import { requireActor, requireRole } from './access';
 import { writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { markBenchmarkSumsStale } from './benchmark-sums';
-import type { AnalyticsCache } from './analytics-cache';
+import type { EventBus } from '../events/bus';
 import { countryCode, currencyCode, optionalText, symbol as validSymbol, text } from './validate';
 
 export interface SecurityInput {
@@ -23,7 +23,7 @@ export interface SecurityInput {
 export class SecurityService {
   constructor(
     private readonly db: Db,
-    private readonly cache: AnalyticsCache,
+    private readonly bus: EventBus,
   ) {}
 
   /** The security master is shared by all portfolios, so only ADMIN and MANAGER change it. */
@@ -44,11 +44,11 @@ export class SecurityService {
       const before = await tx.security.findUnique({ where: { symbol: sym } });
       const security = await tx.security.upsert({ where: { symbol: sym }, create: { symbol: sym, ...data }, update: data });
       await writeAudit(tx, ctx, { action: before ? 'security.update' : 'security.create', entityType: 'Security', entityId: security.id, before, after: security });
+      const changed = before ? (Object.keys(data) as (keyof typeof data)[]).filter((k) => before[k] !== security[k]) : [];
       // A new classification or currency regroups attribution and benchmark sums over all past days.
-      if (before && (['sector', 'assetClass', 'country', 'currency'] as const).some((k) => before[k] !== security[k])) {
-        await markBenchmarkSumsStale(tx, { securityId: security.id });
-        afterCommit(() => this.cache.clear());
-      }
+      if (changed.some((k) => k === 'sector' || k === 'assetClass' || k === 'country' || k === 'currency')) await markBenchmarkSumsStale(tx, { securityId: security.id });
+      // A new security is in no cache yet; an edited one is in every process's (valuations show its name too).
+      if (changed.length) afterCommit(() => this.bus.publish({ type: 'security.changed', securityId: security.id, symbol: security.symbol, changed }));
       return security;
     });
   }

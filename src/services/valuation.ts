@@ -37,8 +37,8 @@ export interface ValuationOptions {
   today?: () => string;
   /**
    * How long a valuation "now" may be served from memory at most (0: never cached). Events on
-   * the bus drop it at once; this bounds what no event announces (a security's metadata
-   * edited; files imported and writes made by another process without a shared bus).
+   * the bus drop it at once; this bounds what no event reaches (files imported and writes made
+   * by another process without a shared bus, or while Redis was down).
    */
   cacheTtlMs?: number;
 }
@@ -97,6 +97,8 @@ export class ValuationService {
       this.forget((_id, c) => [...ids].some((s) => c.securityIds.has(s)));
     });
     bus.subscribe('fx.ingested', () => this.forget(() => true));
+    bus.subscribe('events.missed', () => this.forget(() => true));
+    bus.subscribe('security.changed', (e) => this.forget((_id, c) => c.securityIds.has(e.securityId)));
   }
 
   private readonly cacheTtlMs: number;

@@ -109,9 +109,18 @@ async function rowCounts(db: { prisma: { $queryRawUnsafe<T>(sql: string): Promis
   return Object.fromEntries(rows.map((r) => [r.t, Number(r.n)]));
 }
 
+/**
+ * A socket that stays open until the server closes it (lazy: false), so that its close code
+ * can be seen. Wait for it with `connected`, not with an operation: when an operation ends the
+ * client closes an idle socket, and keeping it with lazyCloseTimeout leaves a timer that holds
+ * jest open for as long after the run.
+ */
 function eager(url: string, key: string): Client {
-  return createClient({ url, webSocketImpl: WebSocket, lazy: false, lazyCloseTimeout: 60_000, retryAttempts: 0, connectionParams: { authorization: `Bearer ${key}` }, onNonLazyError: () => undefined });
+  return createClient({ url, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionParams: { authorization: `Bearer ${key}` }, onNonLazyError: () => undefined });
 }
+
+/** Resolves once the server acknowledged the socket's connection_init (its credential was accepted). */
+const connected = (client: Client) => new Promise<void>((resolve) => client.on('connected', () => resolve()));
 
 function closeCode(client: Client): Promise<{ code: number; at: number }> {
   return new Promise((resolve) => client.on('closed', (event) => resolve({ code: (event as { code: number }).code, at: Date.now() })));
@@ -256,7 +265,7 @@ describeEachEngine('attack suite', (db) => {
     const socket = eager(server.wsUrl, token);
     clients.push(socket);
     const closed = closeCode(socket);
-    await firstOf(socket, '{ me { id } }', {});
+    await connected(socket);
     const loggedOutAt = Date.now();
     expect((await gql(server.url, token, 'mutation { logout }')).data).toEqual({ logout: true });
     const after = await gql(server.url, token, '{ me { id } }');
@@ -278,7 +287,7 @@ describeEachEngine('attack suite', (db) => {
     if (sub?.navUpdated) {
       socket.subscribe({ query: 'subscription($p: ID!) { navUpdated(portfolioId: $p) { nav } }', variables: { p: portfolioId } }, { next: () => undefined, error: () => undefined, complete: () => undefined });
     }
-    await firstOf(socket, '{ me { id } }', {});
+    await connected(socket);
     const keyId = (await db().prisma.apiKey.findFirstOrThrow({ where: { userId: owner.userId, name: 'test' } })).id;
     const revokedAt = Date.now();
     const res = await gql(server.url, other.key, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: keyId });
@@ -293,7 +302,7 @@ describeEachEngine('attack suite', (db) => {
     const socket = eager(server.wsUrl, owner.key);
     clients.push(socket);
     const closed = closeCode(socket);
-    await firstOf(socket, '{ me { id } }', {});
+    await connected(socket);
     // Straight in the database: no event is published.
     const revokedAt = Date.now();
     await db().prisma.apiKey.updateMany({ where: { userId: owner.userId }, data: { revokedAt: new Date() } });
