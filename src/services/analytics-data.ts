@@ -57,10 +57,11 @@ export async function loadSecurities(db: Db | Tx, ids: string[]): Promise<Map<st
  * per security (dates and closes as comma-separated text, in time order) rather than one per
  * bar, so the driver decodes a few hundred rows instead of tens of thousands, and a split
  * instead of its character-by-character array parser; each security's bars come from one
- * range scan of (security_id, timeframe, ts).
+ * range scan of (security_id, timeframe, ts). The closes as PostgreSQL prints them, for a
+ * caller that reads them otherwise than as Decimals (the NAV series: as fixed-point units).
  */
-export async function loadCloses(db: Db | Tx, ids: string[], from: string, to: string): Promise<Map<string, PriceSeries>> {
-  const prices = new Map<string, PriceSeries>();
+export async function loadCloseTexts(db: Db | Tx, ids: string[], from: string, to: string): Promise<Map<string, { dates: string[]; closes: string[] }>> {
+  const prices = new Map<string, { dates: string[]; closes: string[] }>();
   if (!ids.length) return prices;
   const rows = await db.$queryRaw<{ security_id: string; ds: string; cs: string }[]>`
     SELECT security_id, string_agg(to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD'), ',' ORDER BY ts) AS ds, string_agg(close::text, ',' ORDER BY ts) AS cs FROM (
@@ -70,7 +71,14 @@ export async function loadCloses(db: Db | Tx, ids: string[], from: string, to: s
       SELECT s.id, b.ts, b.close FROM unnest(${ids}::uuid[]) AS s(id)
       CROSS JOIN LATERAL (SELECT ts, close FROM price_bars WHERE security_id = s.id AND timeframe = '1d' AND ts < ${from}::date ORDER BY ts DESC LIMIT 1) b
     ) x GROUP BY security_id`;
-  for (const r of rows) prices.set(r.security_id, { dates: r.ds.split(','), closes: r.cs.split(',').map(dec) });
+  for (const r of rows) prices.set(r.security_id, { dates: r.ds.split(','), closes: r.cs.split(',') });
+  return prices;
+}
+
+/** loadCloseTexts's closes as Decimals. */
+export async function loadCloses(db: Db | Tx, ids: string[], from: string, to: string): Promise<Map<string, PriceSeries>> {
+  const prices = new Map<string, PriceSeries>();
+  for (const [id, s] of await loadCloseTexts(db, ids, from, to)) prices.set(id, { dates: s.dates, closes: s.closes.map(dec) });
   return prices;
 }
 
