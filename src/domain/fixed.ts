@@ -51,6 +51,34 @@ export function unitsOf(d: D): Units {
   return { m: d.s < 0 ? -m : m, scale };
 }
 
+/**
+ * Plain decimal text (an optional minus, digits, optionally a point and digits: PostgreSQL's
+ * NUMERIC output) exactly, trailing zeros of the fraction dropped, without building a Decimal first. Up to 15
+ * digits are gathered in a double, where every such integer is exact (BigInt's own string
+ * parser was most of the NAV series' load).
+ */
+export function unitsOfText(text: string): Units {
+  const first = text.charCodeAt(0) === 45 ? 1 : 0;
+  // NUMERIC(30, 10) prints ten decimals; trailing zeros only widen every later product.
+  let n = text.length;
+  if (text.indexOf('.') > first && text.charCodeAt(n - 1) === 48) {
+    while (text.charCodeAt(n - 1) === 48) n--;
+    if (text.charCodeAt(n - 1) === 46) n--;
+  }
+  let point = -1;
+  let v = 0;
+  for (let k = first; k < n; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 48 && c <= 57) v = v * 10 + (c - 48);
+    else if (c === 46 && point < 0 && k > first && k < n - 1) point = k;
+    else throw new RangeError(`not a plain decimal: ${text.slice(0, 40)}`);
+  }
+  if (n === first) throw new RangeError(`not a plain decimal: ${text.slice(0, 40)}`);
+  const digits = n - first - (point < 0 ? 0 : 1);
+  const magnitude = digits <= 15 ? BigInt(v) : BigInt(point < 0 ? text.slice(first, n) : text.slice(first, point) + text.slice(point + 1, n));
+  return { m: first ? -magnitude : magnitude, scale: point < 0 ? 0 : n - point - 1 };
+}
+
 /** m / 10^scale as a Decimal, exactly (the constructor does not round). */
 export function decimalOf(m: bigint, scale: number): D {
   return new D(scale ? `${m}e-${scale}` : m.toString());

@@ -1,9 +1,9 @@
 import { Prisma } from '../generated/prisma/client';
 import { D } from '../domain/decimal';
 import { FxTable, candidatePairs } from '../domain/fx';
-import type { LedgerEntry, PriceSeries } from '../domain/nav-series';
-import type { CloseSeries, SecurityInfo } from '../domain/analytics/holdings';
-import type { Units } from '../domain/fixed';
+import type { CloseSeries, LedgerEntry, PriceSeries } from '../domain/nav-series';
+import type { SecurityInfo } from '../domain/analytics/holdings';
+import { unitsOfText } from '../domain/fixed';
 import type { NavPoint } from '../domain/analytics/types';
 import type { Db, Tx } from './db';
 
@@ -86,23 +86,12 @@ export async function loadCloses(db: Db | Tx, ids: string[], from: string, to: s
 }
 
 /**
- * closeRows as exact fixed-point units, for attribution's holdings (holdings.ts works in
- * units): PostgreSQL's NUMERIC text is plain digits with an optional point, read straight
- * into a BigInt instead of a Decimal each.
+ * closeRows as exact fixed-point units, for the NAV series and attribution's holdings (both
+ * work in units): no Decimal per close.
  */
 export async function loadCloseUnits(db: Db | Tx, ids: string[], from: string, to: string): Promise<Map<string, CloseSeries>> {
   const rows = await closeRows(db, ids, from, to);
-  return new Map(rows.map((r) => [r.security_id, { dates: r.ds.split(','), closes: r.cs.split(',').map(numericUnits) }]));
-}
-
-/** NUMERIC text ("-12.3400", "7") as units, trailing zeros of the fraction dropped. */
-function numericUnits(text: string): Units {
-  const point = text.indexOf('.');
-  if (point < 0) return { m: BigInt(text), scale: 0 };
-  let end = text.length;
-  while (end > point + 1 && text.charCodeAt(end - 1) === 48) end--;
-  const fraction = text.slice(point + 1, end);
-  return { m: BigInt(text.slice(0, point) + fraction), scale: fraction.length };
+  return new Map(rows.map((r) => [r.security_id, { dates: r.ds.split(','), closes: r.cs.split(',').map(unitsOfText) }]));
 }
 
 /** Every rate among `currencies` (and the pivots) from `from` to `to`, plus the last one before. */

@@ -12,7 +12,6 @@ import { writeAudit } from './audit';
 import { asSystem } from '../db/principal';
 import {
   fxIngested,
-  lastWins,
   latestPerSecurity,
   markNavStaleForBars,
   markNavStaleForFx,
@@ -88,6 +87,55 @@ const NAV_STALE_LOCK = 4_205_117_301;
 /** COPY text format: tab-separated, \N for null; our cells hold no tabs, newlines or backslashes. */
 const cell = (v: string | null) => v ?? '\\N';
 
+/**
+ * The bars with each (security, timeframe, instant) kept once, the last given, as lastWins
+ * keeps them; keyed by the security's (shared) id string and the instant's number rather
+ * than by a string built per bar, which was a third of the importer's own CPU.
+ */
+function lastBarsWin(bars: StagedBar[]): StagedBar[] {
+  const last = new Map<string, Map<string, Map<number, number>>>();
+  const slot = (b: StagedBar): Map<number, number> => {
+    let bySecurity = last.get(b.securityId);
+    if (!bySecurity) last.set(b.securityId, (bySecurity = new Map()));
+    let byInstant = bySecurity.get(b.timeframe);
+    if (!byInstant) bySecurity.set(b.timeframe, (byInstant = new Map()));
+    return byInstant;
+  };
+  let distinct = 0;
+  for (let i = 0; i < bars.length; i++) {
+    const byInstant = slot(bars[i]!);
+    if (!byInstant.has(bars[i]!.ms)) distinct++;
+    byInstant.set(bars[i]!.ms, i);
+  }
+  return distinct === bars.length ? bars : bars.filter((b, i) => slot(b).get(b.ms) === i);
+}
+
+const STAGED_BARS = `INSERT INTO price_bars (security_id, timeframe, ts, open, high, low, close, volume)
+  SELECT security_id, timeframe, ts, open, high, low, close, volume FROM import_stage`;
+
+/**
+ * The staged bars into price_bars. A file mostly brings bars that are not stored yet, and a
+ * plain INSERT of them costs about two thirds of the INSERT … ON CONFLICT (whose speculative
+ * insertion is paid on every row, conflict or not): so a plain INSERT first, under a savepoint,
+ * and only when some bar is already stored (a re-run, an overlap, a concurrent writer) is the
+ * batch upserted instead, in the same transaction.
+ */
+async function insertOrUpsertStaged(pg: Client): Promise<void> {
+  await pg.query('SAVEPOINT fresh_bars');
+  try {
+    await pg.query(STAGED_BARS);
+    await pg.query('RELEASE SAVEPOINT fresh_bars');
+  } catch (err) {
+    if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+    await pg.query('ROLLBACK TO SAVEPOINT fresh_bars');
+    await pg.query(`${STAGED_BARS}
+      ON CONFLICT (security_id, timeframe, ts) DO UPDATE
+        SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume`);
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
 export class MarketImporter {
   constructor(
     private readonly db: Db,
@@ -121,7 +169,7 @@ export class MarketImporter {
         else bars.push(r);
       }
       const lanes: StagedBar[][] = Array.from({ length: connections }, () => []);
-      for (const b of lastWins(bars, (b) => `${b.securityId}/${b.timeframe}/${b.ms}`)) {
+      for (const b of lastBarsWin(bars)) {
         let lane = laneOf.get(b.securityId);
         if (lane === undefined) laneOf.set(b.securityId, (lane = laneOf.size % connections));
         lanes[lane]!.push(b);
@@ -254,11 +302,7 @@ export class MarketImporter {
         if (buf) yield buf;
       };
       await pipeline(Readable.from(lines()), pg.query(copyFrom('COPY import_stage FROM STDIN')));
-      await pg.query(`
-        INSERT INTO price_bars (security_id, timeframe, ts, open, high, low, close, volume)
-        SELECT security_id, timeframe, ts, open, high, low, close, volume FROM import_stage
-        ON CONFLICT (security_id, timeframe, ts) DO UPDATE
-          SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume`);
+      await insertOrUpsertStaged(pg);
       await pg.query(`
         INSERT INTO quotes (security_id, price, ts, updated_at)
         SELECT DISTINCT ON (security_id) security_id, close, ts, now() FROM import_stage ORDER BY security_id, ts DESC

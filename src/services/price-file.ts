@@ -61,9 +61,14 @@ export function validPriceRow(b: StagedBar): ValidPriceRow {
 // A cell that is not in the usual shape: the row goes to validatePriceRows.
 const ODD = Symbol('odd');
 
+// Read once: an imported binding is a property read through the module's exports on every use.
+const { integer: PRICE_INTEGER, scale: PRICE_SCALE } = PRICE_DIGITS;
+const { integer: VOLUME_INTEGER, scale: VOLUME_SCALE } = VOLUME_DIGITS;
+const LATEST_AHEAD_MS = MAX_FUTURE_MS;
+
 function price(cell: string | undefined): string | null | typeof ODD {
   if (cell === undefined || cell === '') return null;
-  const c = canonicalDecimal(cell, PRICE_DIGITS.integer, PRICE_DIGITS.scale);
+  const c = canonicalDecimal(cell, PRICE_INTEGER, PRICE_SCALE);
   return c === null || c === '0' ? ODD : c;
 }
 
@@ -112,14 +117,14 @@ export class PriceRowChecker {
     if (date && !at) when = this.date(date);
     else if (at && !date) when = instant(at);
     else return null;
-    if (!when || when.ms > now + MAX_FUTURE_MS) return null;
+    if (!when || when.ms > now + LATEST_AHEAD_MS) return null;
     const close = price(cells[col.close]);
     const open = col.open < 0 ? null : price(cells[col.open]);
     const high = col.high < 0 ? null : price(cells[col.high]);
     const low = col.low < 0 ? null : price(cells[col.low]);
     if (close === null || close === ODD || open === ODD || high === ODD || low === ODD) return null;
     const vol = col.volume < 0 ? undefined : cells[col.volume];
-    const volume = vol === undefined || vol === '' ? null : canonicalDecimal(vol, VOLUME_DIGITS.integer, VOLUME_DIGITS.scale);
+    const volume = vol === undefined || vol === '' ? null : canonicalDecimal(vol, VOLUME_INTEGER, VOLUME_SCALE);
     if (volume === null && vol) return null;
     if (high !== null && (compareCanonical(close, high) > 0 || (open !== null && compareCanonical(open, high) > 0) || (low !== null && compareCanonical(low, high) > 0))) return null;
     if (low !== null && (compareCanonical(close, low) < 0 || (open !== null && compareCanonical(open, low) < 0))) return null;

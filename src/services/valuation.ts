@@ -2,7 +2,6 @@ import type { Portfolio } from '../generated/prisma/client';
 import { D, keepText } from '../domain/decimal';
 import { DomainError } from '../domain/errors';
 import { assertIsoDate, toEpochDay } from '../domain/dates';
-import { FxTable, candidatePairs } from '../domain/fx';
 import { valuePortfolio, type CashInput, type PositionInput, type ValuationResult } from '../domain/valuation';
 import { exposureOf, type ExposureResult } from '../domain/exposure';
 import {
@@ -13,14 +12,13 @@ import {
   replayThrough,
   type LedgerEntry,
   type NavPointValue,
-  type PriceSeries,
 } from '../domain/nav-series';
 import type { EventBus } from '../events/bus';
 import type { Db, Tx } from './db';
 import type { ServiceContext } from './context';
 import { getReadablePortfolio } from './access';
 import { loadFxTable } from './market-data';
-import { loadLedger } from './analytics-data';
+import { loadCloseUnits, loadFxRange, loadLedger } from './analytics-data';
 import { badInput } from './validate';
 import { asSystem } from '../db/principal';
 
@@ -398,35 +396,8 @@ export async function computeSeries(tx: Tx | Db, portfolioId: string, base: stri
   const entries = await loadLedger(tx, portfolioId, to);
   const sids = [...new Set(entries.map((e) => e.securityId).filter((s): s is string => !!s))];
   const secs = sids.length ? await tx.$queryRaw<{ id: string; currency: string }[]>`SELECT id, currency FROM securities WHERE id = ANY(${sids}::uuid[])` : [];
-  // Daily closes inside the window, plus the last one before it for each security.
-  const bars = sids.length
-    ? await tx.$queryRaw<{ security_id: string; d: string; close: string }[]>`
-        SELECT security_id, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d, close::text AS close FROM (
-          SELECT security_id, ts, close FROM price_bars
-          WHERE security_id = ANY(${sids}::uuid[]) AND timeframe = '1d' AND ts >= ${from}::date AND ts <= ${to}::date
-          UNION ALL
-          SELECT s.id, b.ts, b.close FROM unnest(${sids}::uuid[]) AS s(id)
-          CROSS JOIN LATERAL (SELECT ts, close FROM price_bars WHERE security_id = s.id AND timeframe = '1d' AND ts < ${from}::date ORDER BY ts DESC LIMIT 1) b
-        ) x ORDER BY security_id, ts`
-    : [];
-  const prices = new Map<string, PriceSeries>();
-  for (const b of bars) {
-    let s = prices.get(b.security_id);
-    if (!s) prices.set(b.security_id, (s = { dates: [], closes: [] }));
-    s.dates.push(b.d);
-    s.closes.push(dec(b.close));
-  }
-  const currencies = new Set<string>([base, ...entries.map((e) => e.currency), ...secs.map((s) => s.currency)]);
-  const pairs = candidatePairs(currencies);
-  // Every rate of the candidate pairs in the window, plus the last one before it.
-  const rates = await tx.$queryRaw<{ base: string; quote: string; date: string; rate: string }[]>`
-    SELECT base, quote, to_char(date, 'YYYY-MM-DD') AS date, rate::text AS rate FROM fx_rates
-    WHERE (base, quote) IN (SELECT * FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[])) AND date >= ${from}::date AND date <= ${to}::date
-    UNION ALL
-    SELECT p.b, p.q, to_char(r.date, 'YYYY-MM-DD'), r.rate::text
-    FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) AS p(b, q)
-    CROSS JOIN LATERAL (SELECT date, rate FROM fx_rates WHERE base = p.b AND quote = p.q AND date < ${from}::date ORDER BY date DESC LIMIT 1) r`;
-  const fx = new FxTable(rates.map((r) => ({ base: r.base, quote: r.quote, date: r.date, rate: dec(r.rate) })));
+  const prices = await loadCloseUnits(tx, sids, from, to);
+  const fx = await loadFxRange(tx, [base, ...entries.map((e) => e.currency), ...secs.map((s) => s.currency)], from, to);
   return buildNavSeries({ baseCurrency: base, entries, securityCurrency: new Map(secs.map((s) => [s.id, s.currency])), prices, fx, days });
 }
 

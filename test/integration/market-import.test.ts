@@ -161,6 +161,21 @@ describeEachEngine('market data file import', (db, engine) => {
     ]);
   });
 
+  test('a file that overlaps stored bars part way through a batch: the new bars land, the stored ones take the file\'s values, nothing twice', async () => {
+    const day = (i: number) => new Date(Date.UTC(1980, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+    const file = (name: string, from: number, to: number, close: string) => {
+      const f = path.join(dir, `${name}-${engine}.csv`);
+      writeFileSync(f, ['symbol,date,close', ...Array.from({ length: to - from }, (_, k) => `IMP1,${day(from + k)},${close}`)].join('\n'));
+      return f;
+    };
+    const bars = async () =>
+      (await db().prisma.priceBar.findMany({ where: { ts: { gte: new Date(`${day(0)}T00:00:00Z`), lte: new Date(`${day(40)}T00:00:00Z`) }, security: { symbol: 'IMP1' } }, orderBy: { ts: 'asc' } })).map((b) => `${b.ts.toISOString().slice(0, 10)} ${b.close.toFixed()}`);
+    expect(await importer().importPrices(file('first', 10, 20, '7'))).toMatchObject({ accepted: 10, rejected: 0 });
+    // Days 0–9 are new (the first conflict comes after ten rows), 10–19 stored, 20–29 new again.
+    expect(await importer().importPrices(file('overlap', 0, 30, '8.5'))).toMatchObject({ accepted: 30, rejected: 0 });
+    expect(await bars()).toEqual(Array.from({ length: 30 }, (_, i) => `${day(i)} 8.5`));
+  });
+
   test('FX file: zero rate, same currency and bad cells are reported', async () => {
     const file = path.join(dir, `fx-${engine}.csv`);
     writeFileSync(file, ['date,base,quote,rate', '2024-01-02,EUR,USD,1.1', '2024-01-02,EUR,USD,0', '2024-01-02,USD,USD,1', '2024-01-02,USD,JPY,abc', '2024-01-03,USD,JPY,141.5'].join('\n'));

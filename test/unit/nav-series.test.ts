@@ -1,4 +1,6 @@
-import { D } from '../../src/domain/decimal';
+import type Decimal from 'decimal.js';
+import { D, ZERO } from '../../src/domain/decimal';
+import { unitsOf, unitsOfText } from '../../src/domain/fixed';
 import { FxTable, fxQuote } from '../../src/domain/fx';
 import {
   buildNavSeries,
@@ -10,9 +12,9 @@ import {
   replayOrder,
   replayThrough,
   weekday,
+  type CloseSeries,
   type LedgerEntry,
   type NavPointValue,
-  type PriceSeries,
   type SeriesInput,
 } from '../../src/domain/nav-series';
 
@@ -23,8 +25,8 @@ const d = (v: string | null) => (v == null ? null : new D(v));
 function entry(date: string, type: LedgerEntry['type'], amount: string, currency: string, sec: { id: string; qty?: string; price?: string; ratio?: string } | null = null): LedgerEntry {
   return { date, type, amount: new D(amount), currency, securityId: sec?.id ?? null, quantity: d(sec?.qty ?? null), price: d(sec?.price ?? null), splitRatio: d(sec?.ratio ?? null) };
 }
-function series(points: [string, string][]): PriceSeries {
-  return { dates: points.map((p) => p[0]), closes: points.map((p) => new D(p[1])) };
+function series(points: [string, string][]): CloseSeries {
+  return { dates: points.map((p) => p[0]), closes: points.map((p) => unitsOfText(p[1])) };
 }
 
 describe('calendar helpers (business days are Monday to Friday; the module has no holiday calendar)', () => {
@@ -212,5 +214,91 @@ describe('buildNavSeries: edge cases', () => {
 
   test('a security without a currency is a programming error', () => {
     expect(() => buildNavSeries(input(['2024-03-04'], { securityCurrency: new Map() }))).toThrow('no currency for security X');
+  });
+});
+
+/*
+ * The fixed-point sums against decimal.js itself: for each day, the ledger replayed through
+ * it (replayThrough) and Σ qty.times(close) per currency in Decimals, in the order the
+ * positions were opened, then converted as the series converts them. Quantities, closes and
+ * rates of up to 30 significant digits and very different sizes (products of up to 60 digits
+ * and sums of up to ~100, both rounded to 40), split ratios that make quantities long,
+ * currencies that come and go, missing closes.
+ */
+describe('buildNavSeries: the fixed-point sums give decimal.js\'s digits', () => {
+  // mulberry32: deterministic, and unlike a float LCG its low bits vary.
+  let seed = 4242;
+  const next = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return (x ^ (x >>> 14)) >>> 0;
+  };
+  const digits = (n: number) => Array.from({ length: n }, (_, i) => String(i ? next() % 10 : 1 + (next() % 9))).join('');
+  // 1–30 significant digits, from 10^30 down to 10^−45: large and small positions in one sum round it.
+  const decimalText = () => {
+    const all = digits(1 + (next() % 30));
+    if (next() % 3 === 0) return `0.${'0'.repeat(next() % 15)}${all}`;
+    const point = next() % (all.length + 1);
+    return point === all.length ? all : `${all.slice(0, point) || '0'}.${all.slice(point)}`;
+  };
+
+  function reference(input: SeriesInput, closes: Map<string, { dates: string[]; closes: Decimal[] }>) {
+    return input.days.map((day) => {
+      const state = replayThrough(input.entries, day);
+      const local = new Map<string, Decimal>();
+      for (const [sid, qty] of state.quantity) {
+        if (qty.isZero()) continue;
+        const s = closes.get(sid);
+        const i = s ? s.dates.filter((x) => x <= day).length - 1 : -1;
+        const price = i >= 0 ? s!.closes[i]! : state.lastTradePrice.get(sid);
+        if (!price) continue;
+        const ccy = input.securityCurrency.get(sid)!;
+        local.set(ccy, (local.get(ccy) ?? ZERO).plus(qty.times(price)));
+      }
+      let total = ZERO;
+      for (const [ccy, amount] of local) {
+        const r = input.fx.convertRate(ccy, input.baseCurrency, day);
+        if (r) total = total.plus(amount.times(r.rate));
+      }
+      return total.toDecimalPlaces(10).toFixed();
+    });
+  }
+
+  test('200 random portfolios', () => {
+    const currencies = ['USD', 'EUR', 'JPY', 'GBP'];
+    const days = businessDays('2024-03-01', '2024-04-30');
+    for (let run = 0; run < 200; run++) {
+      const sids = Array.from({ length: 1 + (next() % 8) }, (_, i) => `S${i}`);
+      const securityCurrency = new Map(sids.map((s) => [s, currencies[next() % currencies.length]!]));
+      const entries: LedgerEntry[] = [];
+      for (let k = 0; k < 12; k++) {
+        const sid = sids[next() % sids.length]!;
+        const date = days[next() % days.length]!;
+        const kind = next() % 5;
+        if (kind === 4) entries.push(entry(date, 'SPLIT', '0', 'USD', { id: sid, ratio: ['3', '0.5', '1.0000000001', '7.25'][next() % 4]! }));
+        else entries.push(entry(date, kind === 3 ? 'SELL' : 'BUY', '0', 'USD', { id: sid, qty: decimalText(), price: decimalText() }));
+      }
+      const texts = new Map<string, { dates: string[]; closes: string[] }>();
+      for (const sid of sids) {
+        if (next() % 5 === 0) continue; // no closes at all: valued at its last trade price
+        const ds = days.filter(() => next() % 3 !== 0);
+        texts.set(sid, { dates: ds, closes: ds.map(decimalText) });
+      }
+      const fx = new FxTable([fxQuote('EUR', 'USD', '2024-03-01', decimalText()), fxQuote('USD', 'JPY', '2024-03-10', decimalText()), fxQuote('GBP', 'EUR', '2024-03-20', decimalText())]);
+      const prices = new Map([...texts].map(([sid, s]) => [sid, { dates: s.dates, closes: s.closes.map(unitsOfText) }]));
+      const input: SeriesInput = { baseCurrency: currencies[run % currencies.length]!, entries, securityCurrency, prices, fx, days };
+      const decimals = new Map([...texts].map(([sid, s]) => [sid, { dates: s.dates, closes: s.closes.map((c) => new D(c)) }]));
+      expect(buildNavSeries(input).map((p) => p.positionsValue.toFixed())).toEqual(reference(input, decimals));
+    }
+  });
+
+  test('unitsOfText reads what PostgreSQL prints exactly, without the trailing zeros, and refuses anything else', () => {
+    for (const t of ['0', '-0', '52.1234000000', '7.0000000000', '-0.0000000001', '999999999999999', '-9007199254740993.5', '123456789012345678901234567890.1234567890']) {
+      const u = unitsOfText(t);
+      expect(u.scale).toBe(t.includes('.') ? t.replace(/0+$/, '').length - t.indexOf('.') - 1 : 0);
+      expect(unitsOf(new D(t)).m * 10n ** BigInt(u.scale - unitsOf(new D(t)).scale)).toBe(u.m);
+    }
+    for (const t of ['', '-', '1e5', '.5', '1.', '-.5', '1.2.3', 'NaN', '+1', ' 1', '12345678901234567x']) expect(() => unitsOfText(t)).toThrow('not a plain decimal');
   });
 });

@@ -1,7 +1,7 @@
 import { D, ZERO, ONE } from '../decimal';
 import { ScaleExceeded, atScale, compare, decimalOf, divide, ln, minus, plus, roundToPrecision, times, unitsOf, type Units } from '../fixed';
 import type { FxTable } from '../fx';
-import { LedgerReplay, replayOrder, type LedgerEntry } from '../nav-series';
+import { LedgerReplay, replayOrder, type CloseSeries, type LedgerEntry } from '../nav-series';
 import { brinsonFachlerUnits, carinoUnits, linkCarinoUnits, toDecimals, type AttributionResult, type GroupInputUnits, type ResultUnits } from './attribution';
 import type { BenchmarkDay } from './benchmark';
 
@@ -29,12 +29,7 @@ export interface SecurityInfo {
   country: string | null;
 }
 
-/** A security's daily closes as exact units (read straight from the database's text, no Decimal each). */
-export interface CloseSeries {
-  /** Ascending YYYY-MM-DD. */
-  dates: readonly string[];
-  closes: readonly Units[];
-}
+export type { CloseSeries } from '../nav-series';
 
 export interface HoldingsInputs {
   baseCurrency: string;
