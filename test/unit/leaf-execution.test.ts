@@ -1,4 +1,4 @@
-import { execute, parse, type ExecutionArgs } from 'graphql';
+import { executeSync as execute, parse, type ExecutionArgs } from 'graphql';
 import { buildSchema } from '../../src/graphql/schema';
 import { compileLeafExecution } from '../../src/realtime/leaf-execution';
 import type { NavUpdate } from '../../src/realtime';
