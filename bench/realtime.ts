@@ -25,10 +25,12 @@
  *
  * Usage: npx tsx bench/realtime.ts [reps=5]   (PG_URL, default postgresql://postgres@127.0.0.1:5432/postgres;
  *        REALTIME_COALESCE_MS passed through to the server, default the server's 50 ms; SUSTAIN_S, default 20;
- *        SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/rt-prof", added to the server's node flags)
+ *        SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/rt-prof", added to the server's node flags;
+ *        SUBSCRIBE_TIMEOUT_S, default 300, how long the 10,000 subscribes may take on a loaded machine;
+ *        SUSTAIN_PROFILE=<file.cpuprofile>: the server's CPU profile of the sustained phase alone, taken through its inspector)
  */
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
@@ -144,16 +146,30 @@ async function memory(base: string, inspectPort: number) {
   return { asIs, retained: await sample() };
 }
 
-/** HeapProfiler.collectGarbage over the inspector protocol (the server runs with --inspect on loopback). */
-async function collectGarbage(inspectPort: number) {
+/** A session on the server's inspector (it runs with --inspect on loopback): `call` sends one protocol command and resolves with its result. */
+async function inspector(inspectPort: number) {
   const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
-  const ws = new WebSocket(target!.webSocketDebuggerUrl, { perMessageDeflate: false });
+  const ws = new WebSocket(target!.webSocketDebuggerUrl, { perMessageDeflate: false, maxPayload: 2 ** 30 });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  for (let id = 1; id <= 2; id++) {
-    ws.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
-    await new Promise<void>((resolve) => ws.on('message', (d) => (JSON.parse(String(d)) as { id?: number }).id === id && resolve()));
-  }
-  ws.close();
+  let nextId = 1;
+  const call = (method: string) => {
+    const id = nextId++;
+    ws.send(JSON.stringify({ id, method }));
+    return new Promise<unknown>((resolve) =>
+      ws.on('message', (d) => {
+        const msg = JSON.parse(String(d)) as { id?: number; result?: unknown };
+        if (msg.id === id) resolve(msg.result);
+      }),
+    );
+  };
+  return { call, close: () => ws.close() };
+}
+
+/** Two full GCs through the inspector (HeapProfiler.collectGarbage). */
+async function collectGarbage(inspectPort: number) {
+  const session = await inspector(inspectPort);
+  for (let i = 0; i < 2; i++) await session.call('HeapProfiler.collectGarbage');
+  session.close();
 }
 
 /** The main thread's time on a CPU and runnable but waiting for one, in seconds (Linux /proc; null elsewhere). */
@@ -300,7 +316,7 @@ async function main() {
     t = performance.now();
     for (let s = 0; s < SOCKETS; s++)
       for (let k = 0; k < SUBS_PER_SOCKET; k++) gqlSockets[s]!.send(JSON.stringify({ id: `${s}.${k}`, type: 'subscribe', payload: { query: NAV_SUB, variables: { id: portfolioIds[portfolioOf(s, k)] } } }));
-    await waitFor(() => inbox.length >= N_PORT * SUBS_PER_PORT, 300_000, 'the 10,000 first NAVs');
+    await waitFor(() => inbox.length >= N_PORT * SUBS_PER_PORT, Number(process.env.SUBSCRIBE_TIMEOUT_S ?? 300) * 1000, 'the 10,000 first NAVs');
     const subscribeS = (performance.now() - t) / 1000;
     const firstErrors = inbox.filter((m) => !m.d.includes('"navUpdated"')).length;
     if (firstErrors) throw new Error(`subscribe failed: ${String(inbox.find((m) => !m.d.includes('"navUpdated"'))!.d)}`);
@@ -379,6 +395,11 @@ async function main() {
     // ------------------------------------------------ sustained: 1,000 ticks/s over 500 securities
     counting = true;
     counted = 0;
+    const profiler = process.env.SUSTAIN_PROFILE ? await inspector(inspectPort) : null;
+    if (profiler) {
+      await profiler.call('Profiler.enable');
+      await profiler.call('Profiler.start');
+    }
     const cpu0 = (await scrape(base)).foliograph_process_cpu_seconds_total!;
     const benchCpu0 = process.cpuUsage();
     const sched0 = schedstat(server.pid!);
@@ -425,6 +446,11 @@ async function main() {
     const sched1 = schedstat(server.pid!);
     const starved = sched0 && sched1 ? `; the server's event loop ran ${((sched1.onCpu - sched0.onCpu) / wall * 100).toFixed(0)} % of the time and waited, runnable, for a CPU ${((sched1.waiting - sched0.waiting) / wall * 100).toFixed(0)} %` : '';
     const cpu1 = (await scrape(base)).foliograph_process_cpu_seconds_total!;
+    if (profiler) {
+      const { profile } = (await profiler.call('Profiler.stop')) as { profile: unknown };
+      writeFileSync(process.env.SUSTAIN_PROFILE!, JSON.stringify(profile));
+      profiler.close();
+    }
     await sleep(500);
     const delivered = counted;
     counting = false;

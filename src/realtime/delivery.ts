@@ -2,6 +2,8 @@ import type { Duplex } from 'node:stream';
 import { execute, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { WebSocket } from 'ws';
 import type { SubscriptionStream } from './stream';
+import { compileLeafExecution, type LeafExecution } from './leaf-execution';
+import { textFrame } from './ws-frame';
 
 export interface DeliveryOptions<C> {
   /** A socket whose unsent bytes pass this is cut off (it is not reading). */
@@ -17,11 +19,14 @@ export interface DeliveryOptions<C> {
   onDelivered?: (ok: number, failed: number) => void;
 }
 
-/** A shared result, serialized: the `payload` of a graphql-ws `next` message as JSON. */
+/** A shared result, serialized: the `payload` of a graphql-ws `next` message as JSON (and its UTF-8). */
 interface Serialized {
   json: string;
+  bytes: Buffer;
   failed: boolean;
 }
+
+const CLOSING_BRACE = Buffer.from('}');
 
 /**
  * graphql-ws's `next` path for subscription streams, with one execution and one
@@ -35,9 +40,16 @@ interface Serialized {
  * not depend on who asks (every subscriber an event reaches may read its portfolio), so it runs
  * as the first subscriber it reaches (`executeAs`). Each execution gets a fresh context (fresh DataLoaders).
  *
+ * A subscription of the usual live shape (one root field selecting scalars) executes
+ * through `compileLeafExecution`: its variables and arguments are resolved once, when it
+ * starts, not on every event.
+ *
  * A stream hands over its next value only after the previous frame was written (its buffer
- * keeps the latest per key meanwhile), as graphql-ws's own loop did. The frames of one
- * synchronous fan-out are corked per socket and leave in one write.
+ * keeps the latest per key meanwhile), as graphql-ws's own loop did. Each frame is built
+ * here, header and payload in one buffer, and written to the socket's TCP stream (the server
+ * negotiates no extension, so `ws` would write the same bytes; a socket that did negotiate
+ * one goes through `ws.send`). The frames of one synchronous fan-out are corked per socket
+ * and leave in one write.
  */
 export class SharedDelivery<C> {
   private readonly docIds = new WeakMap<DocumentNode, number>();
@@ -53,7 +65,10 @@ export class SharedDelivery<C> {
   /** From now on, what `stream` yields goes to `socket` as `next` messages of operation `id`. */
   attach(socket: WebSocket, id: string, args: ExecutionArgs, stream: SubscriptionStream<object>): void {
     const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    const prefixBytes = Buffer.from(prefix);
     const key = this.keyOf(args);
+    const leaf = compileLeafExecution(args);
+    const raw = socket.extensions ? null : rawSocketOf(socket);
     const written = () => stream.ready();
     const send = (s: Serialized) => {
       if (socket.readyState !== socket.OPEN) return;
@@ -66,10 +81,11 @@ export class SharedDelivery<C> {
       this.cork(socket);
       if (s.failed) this.failed++;
       else this.ok++;
-      socket.send(`${prefix}${s.json}}`, written);
+      if (raw) raw.write(textFrame([prefixBytes, s.bytes, CLOSING_BRACE]), written);
+      else socket.send(`${prefix}${s.json}}`, written);
     };
     stream.deliverTo((event) => {
-      const r = this.serialized(event, key, args);
+      const r = this.serialized(event, key, args, leaf);
       if (!(r instanceof Promise)) return send(r);
       r.then(send, (err: unknown) => stream.fail(err));
     });
@@ -81,26 +97,34 @@ export class SharedDelivery<C> {
     return `${doc}\0${args.operationName ?? ''}\0${JSON.stringify(args.variableValues ?? {})}`;
   }
 
-  private serialized(event: object, key: string, args: ExecutionArgs): Serialized | Promise<Serialized> {
+  private serialized(event: object, key: string, args: ExecutionArgs, leaf: LeafExecution | null): Serialized | Promise<Serialized> {
     let perEvent = this.results.get(event);
     if (!perEvent) this.results.set(event, (perEvent = new Map()));
     let r = perEvent.get(key);
     if (!r) {
-      const result = this.options.executeAs(args, () => execute({ ...args, rootValue: event, contextValue: this.options.perEventContext(args.contextValue as C) }));
-      r = result instanceof Promise ? result.then((x) => this.serialize(x)) : this.serialize(result);
+      const result = this.options.executeAs(args, () => this.execute(event, args, leaf));
+      r = isPromise(result) ? result.then((x) => this.serialize(x)) : this.serialize(result);
       perEvent.set(key, r);
     }
     return r;
   }
 
+  private execute(event: object, args: ExecutionArgs, leaf: LeafExecution | null): ExecutionResult | Promise<ExecutionResult> {
+    const contextValue = this.options.perEventContext(args.contextValue as C);
+    const full = () => execute({ ...args, rootValue: event, contextValue });
+    const r = leaf?.(event, contextValue) ?? null;
+    if (r === null) return full();
+    return isPromise(r) ? r.then((x) => x ?? this.options.executeAs(args, full)) : r;
+  }
+
   private serialize(result: ExecutionResult): Serialized {
-    if (!result.errors?.length) return { json: JSON.stringify(result), failed: false };
+    if (!result.errors?.length) return serialized(JSON.stringify(result), false);
     const { errors, ...rest } = result;
-    return { json: JSON.stringify({ ...rest, errors: this.options.formatErrors(errors) }), failed: true };
+    return serialized(JSON.stringify({ ...rest, errors: this.options.formatErrors(errors) }), true);
   }
 
   private cork(socket: WebSocket): void {
-    const raw = (socket as unknown as { _socket?: Duplex })._socket;
+    const raw = rawSocketOf(socket);
     if (raw && !this.corked.has(raw)) {
       raw.cork();
       this.corked.add(raw);
@@ -119,3 +143,12 @@ export class SharedDelivery<C> {
     this.options.onDelivered?.(ok, failed);
   }
 }
+
+const serialized = (json: string, failed: boolean): Serialized => ({ json, bytes: Buffer.from(json), failed });
+
+/** The TCP stream under a `ws` socket. */
+function rawSocketOf(socket: WebSocket): Duplex | undefined {
+  return (socket as unknown as { _socket?: Duplex })._socket;
+}
+
+const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => v instanceof Promise;
