@@ -1,4 +1,21 @@
-import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import {
+  execute,
+  getNamedType,
+  GraphQLError,
+  isInputObjectType,
+  isScalarType,
+  isSpecifiedScalarType,
+  TypeInfo,
+  typeFromAST,
+  visit,
+  visitWithTypeInfo,
+  BREAK,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLArgument,
+  type GraphQLInputField,
+  type GraphQLSchema,
+} from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context';
@@ -18,12 +35,18 @@ type Gateway = ApolloServerOptionsWithGateway<GraphQLContext>['gateway'];
  *   document seen again (Apollo keeps one parsed DocumentNode per query text) is compiled;
  * - mutations (side effects: no behaviour change is worth risking for a speed-up that only
  *   large reads need) and subscriptions;
- * - a document graphql-jit cannot compile;
+ * - introspection; a document graphql-jit cannot compile; one where it would hand a
+ *   resolver something else than graphql-js does: it writes default values into its code as
+ *   JSON, so a default that is an object once parsed (a Decimal: `risk(confidence: Decimal =
+ *   "0.95")`) would arrive as its text;
  * - variables that fail coercion: graphql-jit refuses them before any resolver runs, and
  *   graphql-js then gives the refusal its own words, which Apollo turns into BAD_USER_INPUT
  *   with status 400.
  * Resolvers are the schema's own, DomainError translation included, and graphql-jit's
  * errors carry the original error and its extensions, so `extensions.code` is the same.
+ * One difference stays: graphql-jit reads a field without a resolver as a plain property,
+ * neither calling a function nor awaiting a promise found there (graphql-js does both), so
+ * such a member of a model needs a resolver (connection.ts's totalCount).
  */
 const SEEN = Symbol('seen once');
 const UNCOMPILABLE = Symbol('not compiled');
@@ -42,6 +65,40 @@ function asGraphQLError(error: GraphQLError): GraphQLError {
   return Object.assign(rebuilt, { locations: error.locations });
 }
 
+/** A default value that JSON would not carry through unchanged (a parsed custom scalar). */
+function objectDefault(input: GraphQLArgument | GraphQLInputField, seen: Set<unknown>): boolean {
+  if (input.defaultValue !== null && typeof input.defaultValue === 'object') return true;
+  const type = getNamedType(input.type);
+  if (!isInputObjectType(type) || seen.has(type)) return false;
+  seen.add(type);
+  return Object.values(type.getFields()).some((field) => objectDefault(field, seen));
+}
+
+/** Whether graphql-jit's run of `document` would hand every resolver what graphql-js would. */
+function compilable(schema: GraphQLSchema, document: DocumentNode): boolean {
+  const typeInfo = new TypeInfo(schema);
+  let ok = true;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      VariableDefinition(node) {
+        // A variable's own default is left to graphql-js unless it is a built-in scalar's.
+        const named = node.defaultValue ? getNamedType(typeFromAST(schema, node.type)) : undefined;
+        if (named && !(isScalarType(named) && isSpecifiedScalarType(named))) ok = false;
+        return ok ? undefined : BREAK;
+      },
+      Field(node) {
+        // Introspection is rare, and its answers come from graphql-js's own resolvers.
+        if (node.name.value === '__schema' || node.name.value === '__type') ok = false;
+        const field = typeInfo.getFieldDef();
+        if (field?.args.some((arg) => objectDefault(arg, new Set()))) ok = false;
+        return ok ? undefined : BREAK;
+      },
+    }),
+  );
+  return ok;
+}
+
 export function compiledExecution(schema: GraphQLSchema): Gateway {
   const byDocument = new WeakMap<DocumentNode, Map<string, Entry>>();
 
@@ -56,8 +113,8 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
       return null;
     }
     if (entry === SEEN) {
-      const query = compileQuery(schema, document, operationName);
-      const usable = isCompiledQuery(query) ? query : UNCOMPILABLE;
+      const query = compilable(schema, document) ? compileQuery(schema, document, operationName) : null;
+      const usable = query && isCompiledQuery(query) ? query : UNCOMPILABLE;
       entries.set(key, usable);
       return usable === UNCOMPILABLE ? null : usable;
     }
