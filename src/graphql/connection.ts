@@ -7,7 +7,7 @@ export interface ConnectionModel<T> {
   edges: { cursor: string; node: T }[];
   nodes: T[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  /** graphql-js calls it only when the client selects totalCount. */
+  /** Called only when the client selects totalCount. */
   totalCount: () => Promise<number>;
 }
 
@@ -17,6 +17,15 @@ export type AuditEntryConnectionModel = ConnectionModel<AuditLog>;
 export type TransactionConnectionModel = ConnectionModel<TransactionRow>;
 export type OrderConnectionModel = ConnectionModel<OrderRow>;
 export type AlertEventConnectionModel = ConnectionModel<AlertEvent>;
+
+/**
+ * Every connection type's totalCount, called explicitly: graphql-js's default resolver
+ * would call the function, but the executor of repeated queries (graphql-jit,
+ * src/server/compiled-execution.ts) reads a field without a resolver as a plain value.
+ */
+export const Connection = {
+  totalCount: (connection: ConnectionModel<unknown>) => connection.totalCount(),
+};
 
 /** A service's page as a Relay connection. */
 export function toConnection<T>(page: Page<T>): ConnectionModel<T> {

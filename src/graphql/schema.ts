@@ -6,6 +6,7 @@ import { mapSchema, MapperKind } from '@graphql-tools/utils';
 import type { Resolvers } from '../generated/graphql';
 import { DateScalar, DateTimeScalar, DecimalScalar } from './scalars';
 import { toGraphQLError } from './errors';
+import { Connection } from './connection';
 import { Query } from './resolvers/query';
 import { HardeningMutation, SharingPortfolio } from './resolvers/hardening';
 import { Mutation } from './resolvers/mutation';
@@ -25,6 +26,11 @@ const resolvers: Resolvers = {
   Query: { ...Query, ...TradingQuery, ...MarketDataQuery, ...AnalyticsQuery },
   Mutation: { ...Mutation, ...HardeningMutation, ...LedgerMutation, ...TradingMutation, ...MarketDataMutation, ...AnalyticsMutation, ...RealtimeMutation },
   Portfolio: { ...Portfolio, ...SharingPortfolio, ...LedgerPortfolio, ...TradingPortfolio, ...ValuationPortfolio, ...AnalyticsPortfolio, ...RealtimePortfolio },
+  PortfolioConnection: Connection,
+  TransactionConnection: Connection,
+  OrderConnection: Connection,
+  AuditEntryConnection: Connection,
+  AlertEventConnection: Connection,
   Transaction,
   Lot,
   RealizedGain,

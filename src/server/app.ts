@@ -23,6 +23,7 @@ import { WebhookWorker } from '../services/webhooks';
 import { OrderExpiryWorker } from '../services/order-expiry';
 import { limitRules } from '../graphql/limits';
 import { queryCostPlugin } from './query-limits';
+import { compiledExecution } from './compiled-execution';
 import { createRateLimitStore, httpRateLimit, RateLimits } from './rate-limit';
 import { credentialOf } from './auth';
 import { becomeUser, inRequestScope, withoutPrincipal } from '../db/principal';
@@ -100,7 +101,8 @@ async function buildApp({ config, db, log }: { config: Config; db: Database; log
   const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes, live: { realtime, maxSubscriptions: config.wsMaxSubscriptions, maxBufferBytes: config.wsMaxBufferBytes }, limits: config.queryLimits, rateLimits, bus, authRecheckMs: config.wsAuthRecheckMs, stallTimeoutMs: config.wsStallTimeoutMs });
 
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    // The schema, executed by compiled queries where a client repeats one (compiled-execution.ts).
+    gateway: compiledExecution(schema),
     csrfPrevention: true,
     // main.ts owns the signals: Apollo's own handler would stop it a second time and re-raise the signal.
     stopOnTerminationSignals: false,
