@@ -11,6 +11,7 @@ import type { ServiceContext } from './context';
 import { getReadablePortfolio, getWritablePortfolio, lockWritablePortfolio, RefusedAccess, requireActor, writableSql } from './access';
 import { auditCte, writeAudit } from './audit';
 import { inTransaction } from './transaction';
+import { preparedStatement } from '../db/prepared';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, optionalText, symbol as validSymbol, text } from './validate';
 import { isoDate, same, toD, type BookingInput, type BookOptions, type LedgerService } from './ledger';
@@ -271,7 +272,7 @@ export class TradingService {
 
   /** The order, its portfolio (null unless the actor may change it), the replay check, the fills so far and the lots the fill can touch. */
   private async readFillTarget(q: Db | Tx, ctx: ServiceContext, input: CheckedFill, lock: boolean): Promise<FillTarget | null> {
-    const rows = await q.$queryRaw<FillTarget[]>`
+    const rows = await q.$queryRaw<FillTarget[]>`${preparedStatement}
       SELECT o.id, o.status::text AS status, o.side::text AS side, o.quantity::text AS quantity, o.filled_qty::text AS filled, o.limit_price::text AS limit,
              s.id AS "securityId", s.symbol, s.currency,
              p.id AS "portfolioId", p.cost_basis_method::text AS "costBasisMethod", p.allow_short AS "allowShort",
