@@ -5,6 +5,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
 import { PrincipalPool } from './principal-pool';
 import { currentPrincipal, withPrincipal } from './principal';
+import { statementName } from './prepared';
 
 export type Engine = 'postgres' | 'pglite';
 
@@ -35,7 +36,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // An idle connection the server ends (a restart, a dropped database) leaves the pool, which opens
     // another when asked; Prisma listens only while its adapter is connected, this covers the rest.
     pool.on('error', () => undefined);
-    const adapterFactory = wholeScripts(new PrismaPg(pool));
+    const adapterFactory = wholeScripts(new PrismaPg(pool, { statementNameGenerator: statementName as (query: { sql: string }) => string }));
     const prisma = new PrismaClient({ adapter: adapterFactory });
     batchPerPrincipal(prisma);
     return {

@@ -15,6 +15,7 @@ import { auditCte } from './audit';
 import { recordSplitAction } from './corporate-actions';
 import { refuseSellBehindLaterRelief } from './sell-order-in-time';
 import { inTransaction } from './transaction';
+import { preparedStatement } from '../db/prepared';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, currencyCode, optionalText, symbol as validSymbol } from './validate';
 
@@ -356,7 +357,7 @@ export class LedgerService {
     ctes.push(...(options.alsoWrite?.(result, gated) ?? []));
     // Every booking can change the stored daily NAV from its trade date on.
     result.written =
-      (await tx.$executeRaw`
+      (await tx.$executeRaw`${preparedStatement}
       WITH ${Prisma.join(ctes, ', ')}
       UPDATE portfolios SET nav_stale_from = LEAST(COALESCE(nav_stale_from, ${b.date}::date), ${b.date}::date)
       ${gated.from} WHERE portfolios.id = ${portfolio.id}::uuid`) > 0;

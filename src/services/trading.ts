@@ -11,6 +11,7 @@ import type { ServiceContext } from './context';
 import { getReadablePortfolio, getWritablePortfolio, lockWritablePortfolio, RefusedAccess, requireActor, writableSql } from './access';
 import { auditCte, writeAudit } from './audit';
 import { inTransaction } from './transaction';
+import { preparedStatement } from '../db/prepared';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, optionalText, symbol as validSymbol, text } from './validate';
 import { isoDate, same, toD, type BookingInput, type BookOptions, type LedgerService } from './ledger';
@@ -73,6 +74,13 @@ interface FillTarget {
 }
 
 export type OrderRow = Order & { security: { symbol: string } };
+
+/** The open lots of `orders o`'s portfolio and security that `sign` picks, oldest first, then in booking order: one JSON value. */
+function openLotsOfOrder(sign: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`(SELECT coalesce(json_agg(json_build_object('id', l.id, 'q0', l.qty_original::text, 'q', l.qty_open::text, 'c', l.cost_basis::text, 'd', l.acquired_on::text)
+                                       ORDER BY l.acquired_on, l.created_at, l.id), '[]')
+                FROM lots l WHERE l.portfolio_id = o.portfolio_id AND l.security_id = o.security_id AND l.closed_on IS NULL AND ${sign})`;
+}
 const withSymbol = { security: { select: { symbol: true } } } as const;
 
 function checkScale(name: string, value: D | null | undefined): void {
@@ -264,18 +272,15 @@ export class TradingService {
 
   /** The order, its portfolio (null unless the actor may change it), the replay check, the fills so far and the lots the fill can touch. */
   private async readFillTarget(q: Db | Tx, ctx: ServiceContext, input: CheckedFill, lock: boolean): Promise<FillTarget | null> {
-    const rows = await q.$queryRaw<FillTarget[]>`
+    const rows = await q.$queryRaw<FillTarget[]>`${preparedStatement}
       SELECT o.id, o.status::text AS status, o.side::text AS side, o.quantity::text AS quantity, o.filled_qty::text AS filled, o.limit_price::text AS limit,
              s.id AS "securityId", s.symbol, s.currency,
              p.id AS "portfolioId", p.cost_basis_method::text AS "costBasisMethod", p.allow_short AS "allowShort",
              p.xmin::text AS "portfolioVersion", o.xmin::text AS "orderVersion",
              (SELECT f.id FROM fills f WHERE f.external_id = ${input.externalId}) AS "existingFill",
-             (SELECT coalesce(sum(f.quantity * f.price), 0)::text FROM fills f WHERE f.order_id = o.id) AS "filledValue",
-             (SELECT coalesce(json_agg(json_build_object('id', l.id, 'q0', l.qty_original::text, 'q', l.qty_open::text, 'c', l.cost_basis::text, 'd', l.acquired_on::text)
-                                       ORDER BY l.acquired_on, l.created_at, l.id), '[]')
-                FROM lots l WHERE l.portfolio_id = o.portfolio_id AND l.security_id = o.security_id AND l.closed_on IS NULL
-                  -- a BUY covers short lots only, a SELL relieves long lots only
-                  AND sign(l.qty_open) = CASE WHEN o.side = 'BUY' THEN -1 ELSE 1 END) AS lots
+             o.filled_value::text AS "filledValue",
+             -- a BUY covers short lots only (found by their own index), a SELL relieves long lots only
+             CASE WHEN o.side = 'BUY' THEN ${openLotsOfOrder(Prisma.sql`l.qty_open < 0`)} ELSE ${openLotsOfOrder(Prisma.sql`l.qty_open > 0`)} END AS lots
       FROM orders o JOIN securities s ON s.id = o.security_id JOIN portfolios p ON p.id = o.portfolio_id
       WHERE o.id = ${input.orderId}::uuid AND ${writableSql(requireActor(ctx))} ${lock ? Prisma.sql`FOR UPDATE OF o` : Prisma.empty}`;
     return rows[0] ?? null;
@@ -336,7 +341,8 @@ export class TradingService {
           SELECT ${fill.id}::uuid, ${fill.orderId}::uuid, ${transactionId}::uuid, ${externalId}, ${quantity.toFixed()}::numeric, ${price.toFixed()}::numeric,
                  ${fee.toFixed()}::numeric, ${input.executedAt.toISOString()}::timestamptz, ${venue}, ${fill.createdAt.toISOString()}::timestamptz ${gated.from})`,
         Prisma.sql`filled_order AS (
-          UPDATE orders SET filled_qty = ${newFilled.toFixed()}::numeric, avg_fill_price = ${avg.toFixed()}::numeric, status = ${status}::"OrderStatus", updated_at = now()
+          UPDATE orders SET filled_qty = ${newFilled.toFixed()}::numeric, avg_fill_price = ${avg.toFixed()}::numeric, status = ${status}::"OrderStatus",
+                 filled_value = orders.filled_value + ${quantity.toFixed()}::numeric * ${price.toFixed()}::numeric, updated_at = now()
           ${gated.from} WHERE orders.id = ${order.id}::uuid)`,
         auditCte(ctx, gated, {
           action: 'fill.record',

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describeEachEngine } from '../support/db';
 import { codeOf, createUserWithKey, gql, startTestServer, type TestServer } from '../support/server';
-import { cash, createPortfolio, ensureSecurities, footprint, lots, record, recordOk } from '../support/ledger';
+import { D } from '../../src/domain/decimal';
+import { cash, createPortfolio, ensureSecurities, footprint, gains, lots, record, recordOk } from '../support/ledger';
 
 /*
  * Orders and fills through the real HTTP API; concurrency on PostgreSQL: racing SELLs,
@@ -67,6 +68,35 @@ describeEachEngine('trading', (db, engine) => {
     const replay = await fill({ orderId: oid, externalId: 'e-2', quantity: '70', price: '11' });
     expect(replay.data.recordFill.id).toBe(f2.data.recordFill.id);
     expect(await footprint(db().prisma, pid)).toEqual(before);
+  });
+
+  test('BUY fills cover a short lot, then open a long one; the VWAP stays exact when the stored average rounds', async () => {
+    const pid = await createPortfolio(url, key, 'fills cover shorts', 'FIFO', true);
+    await recordOk(url, key, { portfolioId: pid, type: 'DEPOSIT', date: '2024-01-02', amount: '10000', currency: 'USD' });
+    await recordOk(url, key, { portfolioId: pid, type: 'SELL', date: '2024-01-02', symbol: 'BETA', quantity: '10', price: '50' });
+    const oid = (await place({ portfolioId: pid, symbol: 'BETA', side: 'BUY', type: 'MARKET', quantity: '15' })).data.placeOrder.id;
+    const fills = [
+      { quantity: '3', price: '40' },
+      { quantity: '7', price: '41' },
+      { quantity: '5', price: '41.01' },
+    ];
+    let value = new D(0);
+    let filled = new D(0);
+    for (const [i, f] of fills.entries()) {
+      expect(codeOf(await fill({ orderId: oid, externalId: `cover-${i}`, ...f }))).toBe('none');
+      value = value.plus(new D(f.quantity).times(f.price));
+      filled = filled.plus(f.quantity);
+      // (120 + 287 + 205.05) / 15 = 40.80333…: rounded for the API, kept exact for the next fill.
+      expect((await order(oid)).data.order.avgFillPrice).toBe(value.div(filled).toDecimalPlaces(10).toFixed());
+    }
+    expect((await order(oid)).data.order.avgFillPrice).toBe('40.8033333333');
+    // The short lot (-10 at -500) is covered 3 @ 40 (proceeds 150, cost 120) and 7 @ 41 (350, 287);
+    // the last fill opens a long lot.
+    expect((await gains(url, key, pid)).map((g) => [g.quantity, g.proceeds, g.cost, g.gain])).toEqual([
+      ['3', '150', '120', '30'],
+      ['7', '350', '287', '63'],
+    ]);
+    expect((await lots(url, key, pid)).map((l) => [l.qtyOpen, l.costBasis])).toEqual([['5', '205.05']]);
   });
 
   test('a SELL order fills against lots; clientOrderId makes placement idempotent; orders list by status', async () => {
