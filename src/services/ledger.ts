@@ -500,11 +500,13 @@ export class LedgerService {
     if (to) assertIsoDate(to, 'to');
     if (from && to && from > to) throw badInput(`from ${from} is after to ${to}`);
     const portfolio = await getReadablePortfolio(this.db, ctx, portfolioId);
-    return this.db.realizedGain.findMany({
+    const rows = await this.db.realizedGain.findMany({
       where: { portfolioId: portfolio.id, soldOn: { ...(from ? { gte: dateOf(from) } : {}), ...(to ? { lte: dateOf(to) } : {}) } },
       orderBy: [{ soldOn: 'asc' }, { createdAt: 'asc' }, { acquiredOn: 'asc' }, { id: 'asc' }],
-      include: withSymbol,
+      // The gain's security is its lot's (one foreign key holds both).
+      include: { lot: { select: withSymbol } },
     });
+    return rows.map(({ lot, ...gain }) => ({ ...gain, security: lot.security }));
   }
 
   async cashBalances(ctx: ServiceContext, portfolioId: string): Promise<{ currency: string; balance: D }[]> {
