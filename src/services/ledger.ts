@@ -389,6 +389,9 @@ export class LedgerService {
   private lotChanges(portfolio: BookingPortfolio, b: BookingInput, security: Security, transactionId: string, lots: Lot[], result: Booked, gated: Gated): Prisma.Sql[] {
     const method = portfolio.costBasisMethod;
     const out: Prisma.Sql[] = [];
+    // Lot updates name the portfolio and security too: the planner cannot tell how many ids a
+    // parameter array holds, and without them it may scan every lot rather than this security's.
+    const ofSecurity = Prisma.sql`lots.portfolio_id = ${portfolio.id}::uuid AND lots.security_id = ${security.id}::uuid`;
     let opened: { quantity: D; cost: D } | undefined;
     let updates: LotUpdate[] = [];
     let gains: RealizedGainRow[] = [];
@@ -415,7 +418,7 @@ export class LedgerService {
           UPDATE lots SET qty_open = u.q, qty_original = u.q0
           FROM unnest(${list(split.map((l) => l.id), 'uuid')}, ${list(split.map((l) => l.qtyOpen.toFixed()), 'numeric')},
                       ${list(split.map((l) => l.qtyOriginal.toFixed()), 'numeric')}) AS u(id, q, q0) ${gated.join}
-          WHERE lots.id = u.id)`);
+          WHERE ${ofSecurity} AND lots.id = u.id)`);
       }
       result.lotsChanged = split.length;
       return out;
@@ -431,14 +434,14 @@ export class LedgerService {
     if (closed.length) {
       out.push(Prisma.sql`closed_lots AS (
         UPDATE lots SET qty_open = 0, cost_basis = 0, closed_on = ${b.date}::date ${gated.from}
-        WHERE lots.id = ANY(${list(closed.map((u) => u.lotId), 'uuid')}))`);
+        WHERE ${ofSecurity} AND lots.id = ANY(${list(closed.map((u) => u.lotId), 'uuid')}))`);
     }
     if (changed.length) {
       out.push(Prisma.sql`relieved_lots AS (
         UPDATE lots SET qty_open = u.q, cost_basis = u.c
         FROM unnest(${list(changed.map((u) => u.lotId), 'uuid')}, ${list(changed.map((u) => u.qtyOpen.toFixed()), 'numeric')},
                     ${list(changed.map((u) => u.costBasis.toFixed()), 'numeric')}) AS u(id, q, c) ${gated.join}
-        WHERE lots.id = u.id)`);
+        WHERE ${ofSecurity} AND lots.id = u.id)`);
     }
     if (gains.length) {
       out.push(Prisma.sql`gains AS (

@@ -12,14 +12,11 @@ DROP INDEX "lots_portfolio_id_security_id_closed_on_idx";
 
 
 -- CreateIndex
-CREATE INDEX "lots_portfolio_id_security_id_idx" ON "lots"("portfolio_id", "security_id");
-
--- CreateIndex
-CREATE UNIQUE INDEX "lots_id_portfolio_id_security_id_key" ON "lots"("id", "portfolio_id", "security_id");
+CREATE UNIQUE INDEX "lots_portfolio_id_security_id_id_key" ON "lots"("portfolio_id", "security_id", "id");
 
 
 -- AddForeignKey
-ALTER TABLE "realized_gains" ADD CONSTRAINT "realized_gains_lot_id_portfolio_id_security_id_fkey" FOREIGN KEY ("lot_id", "portfolio_id", "security_id") REFERENCES "lots"("id", "portfolio_id", "security_id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "realized_gains" ADD CONSTRAINT "realized_gains_portfolio_id_security_id_lot_id_fkey" FOREIGN KEY ("portfolio_id", "security_id", "lot_id") REFERENCES "lots"("portfolio_id", "security_id", "id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
 -- Hand-written (Prisma's schema language has no storage parameters): room on every page of
 -- lots for a new version of each of its rows, so that relieving a lot (qty_open, cost_basis,
