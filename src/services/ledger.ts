@@ -402,8 +402,8 @@ export class LedgerService {
       gains = r.gains;
       opened = r.longOpened;
     } else if (b.type === 'SELL') {
-      const held = lots.filter((l) => l.qtyOpen.gt(0) && l.acquiredOn <= b.date).reduce((a, l) => a.plus(l.qtyOpen), ZERO);
-      if (held.isZero() && !portfolio.allowShort) {
+      const holdsAny = lots.some((l) => l.qtyOpen.isPos() && !l.qtyOpen.isZero() && l.acquiredOn <= b.date);
+      if (!holdsAny && !portfolio.allowShort) {
         throw badInput(`cannot sell ${b.quantity!.toFixed()} ${security.symbol}: the portfolio holds none on ${b.date} (short by ${b.quantity!.toFixed()}) and does not allow shorting`);
       }
       const r = relieveLots(lots, { quantity: b.quantity!, proceeds: sellProceeds(b.quantity!, b.price!, b.fee), soldOn: b.date, method, allowShort: portfolio.allowShort });
