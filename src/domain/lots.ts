@@ -1,5 +1,5 @@
 import { D, ZERO, dec } from './decimal';
-import { assertIsoDate, holdingDays, isLongTerm, toEpochDay } from './dates';
+import { assertIsoDate, holdingDays, isLongTerm } from './dates';
 import { DomainError } from './errors';
 
 export { holdingDays, isLongTerm } from './dates';
@@ -165,18 +165,33 @@ function ours(value: D): D {
   return (value as { constructor?: unknown } | null)?.constructor === D ? value : dec(value);
 }
 
-/** Stored lot data that breaks the sign convention is a bug, not user input: plain Error. */
-function normalizeLot(lot: Lot): Lot {
+/** value > 0 and value < 0 without a Decimal for the 0 (a SELL asks them of every lot). */
+function isAboveZero(value: D): boolean {
+  return value.isPos() && !value.isZero();
+}
+
+function isBelowZero(value: D): boolean {
+  return value.isNeg() && !value.isZero();
+}
+
+/**
+ * Stored lot data that breaks the sign convention is a bug, not user input: plain Error.
+ * `checkedDates` holds acquisition dates already found valid: lots often share one.
+ */
+function normalizeLot(lot: Lot, checkedDates?: Set<string>): Lot {
   const qtyOpen = ours(lot.qtyOpen);
   const qtyOriginal = ours(lot.qtyOriginal);
   const costBasis = ours(lot.costBasis);
   if (!qtyOpen.isFinite() || !qtyOriginal.isFinite() || !costBasis.isFinite()) {
     throw new Error(`lot ${lot.id}: quantities and costBasis must be finite`);
   }
-  if ((qtyOpen.gt(0) && costBasis.lt(0)) || (qtyOpen.lt(0) && costBasis.gt(0))) {
+  if ((isAboveZero(qtyOpen) && isBelowZero(costBasis)) || (isBelowZero(qtyOpen) && isAboveZero(costBasis))) {
     throw new Error(`lot ${lot.id}: costBasis ${costBasis.toString()} has the wrong sign for qtyOpen ${qtyOpen.toString()}`);
   }
-  assertIsoDate(lot.acquiredOn, `lot ${lot.id} acquiredOn`);
+  if (!checkedDates?.has(lot.acquiredOn)) {
+    assertIsoDate(lot.acquiredOn, `lot ${lot.id} acquiredOn`);
+    checkedDates?.add(lot.acquiredOn);
+  }
   return { id: lot.id, qtyOriginal, qtyOpen, costBasis, acquiredOn: lot.acquiredOn };
 }
 
@@ -204,8 +219,8 @@ export function allocateProRata(total: D, weights: readonly D[], dp: number = MO
     if (!t.isZero()) throw new Error('allocateProRata: no weights to allocate a non-zero total to');
     return [];
   }
-  const ws = weights.map((w) => dec(w));
-  if (ws.some((w) => !w.gt(0))) throw new Error('allocateProRata: weights must be > 0');
+  const ws = weights.map(ours);
+  if (!ws.every(isAboveZero)) throw new Error('allocateProRata: weights must be > 0');
   const negative = t.isNeg();
   const abs = t.abs();
   const weightSum = ws.reduce((a, w) => a.plus(w), ZERO);
@@ -298,8 +313,8 @@ function consume(slices: readonly Slice[], quantity: D, m: CostBasisMethod): Con
   const takes: { slice: Slice; qty: D }[] = [];
   let left = quantity;
   for (const s of ordered(slices, m)) {
-    if (!left.gt(0)) break;
-    const q = D.min(s.qty, left);
+    if (!isAboveZero(left)) break;
+    const q = s.qty.lte(left) ? s.qty : left;
     takes.push({ slice: s, qty: q });
     left = left.minus(q);
   }
@@ -309,9 +324,10 @@ function consume(slices: readonly Slice[], quantity: D, m: CostBasisMethod): Con
 
   if (m !== 'AVERAGE') {
     const reliefs = takes.map(({ slice, qty }) => {
-      const full = qty.eq(slice.qty);
+      // Taken whole: the very Decimal of the slice (see the loop above), or an equal one.
+      const full = qty === slice.qty || qty.eq(slice.qty);
       const basis = full ? slice.basis : slice.basis.times(qty).div(slice.qty).toDecimalPlaces(MONEY_DP);
-      after.set(slice.index, { qty: slice.qty.minus(qty), basis: full ? ZERO : slice.basis.minus(basis) });
+      after.set(slice.index, full ? { qty: ZERO, basis: ZERO } : { qty: slice.qty.minus(qty), basis: slice.basis.minus(basis) });
       return { slice, qty, basis };
     });
     return { reliefs, unfilled: left, after };
@@ -363,12 +379,14 @@ function collectUpdates(c: Consumed, slices: readonly Slice[], negative: boolean
 }
 
 function toSlices(lots: readonly Lot[], side: 'long' | 'short', asOf: string): Slice[] {
-  const asOfDay = toEpochDay(asOf);
+  assertIsoDate(asOf);
+  const checkedDates = new Set<string>();
   const out: Slice[] = [];
   lots.forEach((raw, index) => {
-    const lot = normalizeLot(raw);
-    const isSide = side === 'long' ? lot.qtyOpen.gt(0) : lot.qtyOpen.lt(0);
-    if (isSide && toEpochDay(lot.acquiredOn) <= asOfDay) {
+    const lot = normalizeLot(raw, checkedDates);
+    const isSide = side === 'long' ? isAboveZero(lot.qtyOpen) : isBelowZero(lot.qtyOpen);
+    // Valid YYYY-MM-DD dates (both checked) order as their text does.
+    if (isSide && lot.acquiredOn <= asOf) {
       out.push({ lot, index, qty: lot.qtyOpen.abs(), basis: lot.costBasis.abs() });
     }
   });

@@ -394,6 +394,9 @@ export class LedgerService {
   private lotChanges(portfolio: BookingPortfolio, b: BookingInput, security: Security, transactionId: string, lots: Lot[], result: Booked, gated: Gated): Prisma.Sql[] {
     const method = portfolio.costBasisMethod;
     const out: Prisma.Sql[] = [];
+    // Lot updates name the portfolio and security too: the planner cannot tell how many ids a
+    // parameter array holds, and without them it may scan every lot rather than this security's.
+    const ofSecurity = Prisma.sql`lots.portfolio_id = ${portfolio.id}::uuid AND lots.security_id = ${security.id}::uuid`;
     let opened: { quantity: D; cost: D } | undefined;
     let updates: LotUpdate[] = [];
     let gains: RealizedGainRow[] = [];
@@ -404,8 +407,8 @@ export class LedgerService {
       gains = r.gains;
       opened = r.longOpened;
     } else if (b.type === 'SELL') {
-      const held = lots.filter((l) => l.qtyOpen.gt(0) && l.acquiredOn <= b.date).reduce((a, l) => a.plus(l.qtyOpen), ZERO);
-      if (held.isZero() && !portfolio.allowShort) {
+      const holdsAny = lots.some((l) => l.qtyOpen.isPos() && !l.qtyOpen.isZero() && l.acquiredOn <= b.date);
+      if (!holdsAny && !portfolio.allowShort) {
         throw badInput(`cannot sell ${b.quantity!.toFixed()} ${security.symbol}: the portfolio holds none on ${b.date} (short by ${b.quantity!.toFixed()}) and does not allow shorting`);
       }
       const r = relieveLots(lots, { quantity: b.quantity!, proceeds: sellProceeds(b.quantity!, b.price!, b.fee), soldOn: b.date, method, allowShort: portfolio.allowShort });
@@ -420,7 +423,7 @@ export class LedgerService {
           UPDATE lots SET qty_open = u.q, qty_original = u.q0
           FROM unnest(${list(split.map((l) => l.id), 'uuid')}, ${list(split.map((l) => l.qtyOpen.toFixed()), 'numeric')},
                       ${list(split.map((l) => l.qtyOriginal.toFixed()), 'numeric')}) AS u(id, q, q0) ${gated.join}
-          WHERE lots.id = u.id)`);
+          WHERE ${ofSecurity} AND lots.id = u.id)`);
       }
       result.lotsChanged = split.length;
       return out;
@@ -436,14 +439,14 @@ export class LedgerService {
     if (closed.length) {
       out.push(Prisma.sql`closed_lots AS (
         UPDATE lots SET qty_open = 0, cost_basis = 0, closed_on = ${b.date}::date ${gated.from}
-        WHERE lots.id = ANY(${list(closed.map((u) => u.lotId), 'uuid')}))`);
+        WHERE ${ofSecurity} AND lots.id = ANY(${list(closed.map((u) => u.lotId), 'uuid')}))`);
     }
     if (changed.length) {
       out.push(Prisma.sql`relieved_lots AS (
         UPDATE lots SET qty_open = u.q, cost_basis = u.c
         FROM unnest(${list(changed.map((u) => u.lotId), 'uuid')}, ${list(changed.map((u) => u.qtyOpen.toFixed()), 'numeric')},
                     ${list(changed.map((u) => u.costBasis.toFixed()), 'numeric')}) AS u(id, q, c) ${gated.join}
-        WHERE lots.id = u.id)`);
+        WHERE ${ofSecurity} AND lots.id = u.id)`);
     }
     if (gains.length) {
       out.push(Prisma.sql`gains AS (
@@ -505,11 +508,13 @@ export class LedgerService {
     if (to) assertIsoDate(to, 'to');
     if (from && to && from > to) throw badInput(`from ${from} is after to ${to}`);
     const portfolio = await getReadablePortfolio(this.db, ctx, portfolioId);
-    return this.db.realizedGain.findMany({
+    const rows = await this.db.realizedGain.findMany({
       where: { portfolioId: portfolio.id, soldOn: { ...(from ? { gte: dateOf(from) } : {}), ...(to ? { lte: dateOf(to) } : {}) } },
       orderBy: [{ soldOn: 'asc' }, { createdAt: 'asc' }, { acquiredOn: 'asc' }, { id: 'asc' }],
-      include: withSymbol,
+      // The gain's security is its lot's (one foreign key holds both).
+      include: { lot: { select: withSymbol } },
     });
+    return rows.map(({ lot, ...gain }) => ({ ...gain, security: lot.security }));
   }
 
   async cashBalances(ctx: ServiceContext, portfolioId: string): Promise<{ currency: string; balance: D }[]> {

@@ -17,7 +17,7 @@ test('the demo seed books deposits, trades across lot methods, dividends, a spli
   const byType = await db.prisma.transaction.groupBy({ by: ['type'], _count: true });
   const count = Object.fromEntries(byType.map((r) => [r.type, r._count]));
   expect(count).toMatchObject({ DEPOSIT: expect.any(Number), BUY: expect.any(Number), SELL: expect.any(Number), DIVIDEND: expect.any(Number), SPLIT: 1, INTEREST: expect.any(Number), WITHDRAWAL: 1, FEE: expect.any(Number) });
-  const methods = (await db.prisma.portfolio.findMany({ where: { realizedGains: { some: {} } }, select: { costBasisMethod: true } })).map((p) => p.costBasisMethod).sort();
+  const methods = (await db.prisma.portfolio.findMany({ where: { lots: { some: { realizedGains: { some: {} } } } }, select: { costBasisMethod: true } })).map((p) => p.costBasisMethod).sort();
   expect(methods).toEqual(['AVERAGE', 'FIFO', 'HIFO']);
   expect(await db.prisma.order.count({ where: { status: 'NEW' } })).toBe(4);
   // After the 2-for-1 split AAPL's bars are at half price, so the position's value is continuous.

@@ -1,6 +1,7 @@
 import { Prisma } from '../../src/generated/prisma/client';
 import { D } from '../../src/domain/decimal';
 import { auditCte } from '../../src/services/audit';
+import { asSystem } from '../../src/db/principal';
 import { describeEachEngine } from '../support/db';
 import { codeOf, createUserWithKey, gql, startTestServer, type TestServer } from '../support/server';
 import { cash, createPortfolio, ensureSecurities, footprint, gains, lots, record, recordOk } from '../support/ledger';
@@ -299,5 +300,25 @@ describeEachEngine('ledger', (db) => {
     expect([after.transactions, after.realized, after.audit]).toEqual([before.transactions + 1, 2, before.audit + 1]);
     expect(after.lots.map((l: { qtyOpen: string }) => l.qtyOpen).sort()).toEqual(['0', '5']);
     expect(after.balances).toEqual({ USD: String(-100 - 120 + 15 * 20 - 1) });
+  });
+  // realized_gains has one foreign key for its lot, portfolio and security (the lot's): a gain
+  // that names another portfolio's lot, or its lot with another security, is refused.
+  test('the database refuses a realized gain whose portfolio or security is not its lot\'s', async () => {
+    const mine = await createPortfolio(url, key, 'gain owner');
+    const theirs = await createPortfolio(url, key, 'gain other');
+    const buy = await recordOk(url, key, { portfolioId: mine, type: 'BUY', date: '2024-01-02', symbol: 'ACME', quantity: '10', price: '10' });
+    const prisma = db().prisma;
+    const { lot, acme, beta } = await asSystem(async () => ({
+      lot: await prisma.lot.findFirstOrThrow({ where: { portfolioId: mine } }),
+      acme: await prisma.security.findUniqueOrThrow({ where: { symbol: 'ACME' } }),
+      beta: await prisma.security.findUniqueOrThrow({ where: { symbol: 'BETA' } }),
+    }));
+    const gain = (portfolioId: string, securityId: string) =>
+      asSystem(() => prisma.$executeRaw`
+        INSERT INTO realized_gains (id, portfolio_id, lot_id, transaction_id, security_id, quantity, proceeds, cost, gain, currency, acquired_on, sold_on, holding_days, long_term)
+        VALUES (gen_random_uuid(), ${portfolioId}::uuid, ${lot.id}::uuid, ${buy.id}::uuid, ${securityId}::uuid, 1, 1, 1, 0, 'USD', '2024-01-02', '2024-01-03', 1, false)`);
+    await expect(gain(theirs, acme.id)).rejects.toThrow(/realized_gains_portfolio_id_security_id_lot_id_fkey/);
+    await expect(gain(mine, beta.id)).rejects.toThrow(/realized_gains_portfolio_id_security_id_lot_id_fkey/);
+    expect(await gain(mine, acme.id)).toBe(1);
   });
 });
