@@ -288,6 +288,20 @@ function valueDays(input: HoldingsInputs, scale: number): PortfolioDay[] {
   return out;
 }
 
+interface GroupSums {
+  key: string;
+  start: bigint;
+  end: bigint;
+  /** The counted day (from 1) the sums are of. */
+  day: number;
+}
+
+interface SecuritySums {
+  group: GroupSums;
+  weight: bigint;
+  contribution: bigint;
+}
+
 export interface HoldingContribution {
   securityId: string;
   /** Average start-of-day weight over the days the position was held (0 on the others). */
@@ -326,28 +340,48 @@ export function dailyAttribution(
     if (!u) converted.set(d, (u = unitsOf(d)));
     return u;
   };
+  // One record per group and per security for the whole period, looked up once per
+  // position-day: a group's sums of the day (`day` says which), a security's group and sums.
+  const groups = new Map<string, GroupSums>();
+  const groupSums = (key: string): GroupSums => {
+    let x = groups.get(key);
+    if (!x) groups.set(key, (x = { key, start: 0n, end: 0n, day: -1 }));
+    return x;
+  };
+  const securities = new Map<string, SecuritySums>();
+  const securitySums = (sid: string): SecuritySums => {
+    let x = securities.get(sid);
+    if (!x) securities.set(sid, (x = { group: groupSums(groupOfSecurity(sid)), weight: 0n, contribution: 0n }));
+    return x;
+  };
   const daily: ResultUnits[] = [];
   const counted: { day: PortfolioDay; inv: Units }[] = [];
   for (const d of portfolio.days) {
     const b = bByDate.get(d.date);
     if (!b || !d.start.gt(0)) continue;
     const inv = divide(ONE_UNITS, unitsOf(d.start));
-    counted.push({ day: d, inv });
-    const g = new Map<string, { start: bigint; end: bigint }>();
-    const add = (key: string, s: bigint, e: bigint) => {
-      const x = g.get(key);
-      if (x) {
+    const t = counted.push({ day: d, inv });
+    // The day's groups in the order first met (positions, then cash), as the Decimal code summed them.
+    const met: GroupSums[] = [];
+    const add = (x: GroupSums, s: bigint, e: bigint) => {
+      if (x.day === t) {
         x.start = roundToPrecision(x.start + s);
         x.end = roundToPrecision(x.end + e);
-      } else g.set(key, { start: s, end: e });
+      } else {
+        x.day = t;
+        x.start = s;
+        x.end = e;
+        met.push(x);
+      }
     };
-    for (const h of d.holdings) add(groupOfSecurity(h.securityId), h.start, h.end);
-    for (const c of d.cash) add(groupOfCash(c.currency), c.start, c.end);
+    for (const h of d.holdings) add(securitySums(h.securityId).group, h.start, h.end);
+    for (const c of d.cash) add(groupSums(groupOfCash(c.currency)), c.start, c.end);
     const inputs: GroupInputUnits[] = [];
-    const keys = new Set([...g.keys(), ...b.groups.keys()]);
+    const keys = new Set([...met.map((x) => x.key), ...b.groups.keys()]);
     // Weights: make the portfolio's sum to exactly 1 by giving the rounding remainder to the largest group.
     for (const key of keys) {
-      const pg = g.get(key);
+      const x = groups.get(key);
+      const pg = x && x.day === t ? x : undefined;
       const bg = b.groups.get(key);
       const start: Units = { m: pg ? pg.start : 0n, scale };
       inputs.push({
@@ -384,23 +418,18 @@ export function dailyAttribution(
   // Exact products: one scale for every day's 1/W0 and one for every day's (1/W0)(k/K).
   const invScale = Math.max(0, ...factors.map((f) => f.inv.scale));
   const linkScale = Math.max(0, ...factors.map((f) => f.link.scale));
-  const sums = new Map<string, { weight: bigint; contribution: bigint }>();
   let cash = 0n;
   counted.forEach(({ day }, t) => {
     const inv = atScale(factors[t]!.inv, invScale);
     const link = atScale(factors[t]!.link, linkScale);
     for (const h of day.holdings) {
-      const x = sums.get(h.securityId);
-      const weight = h.start * inv;
-      const contribution = (h.end - h.start) * link;
-      if (x) {
-        x.weight += weight;
-        x.contribution += contribution;
-      } else sums.set(h.securityId, { weight, contribution });
+      const x = securities.get(h.securityId)!;
+      x.weight += h.start * inv;
+      x.contribution += (h.end - h.start) * link;
     }
     for (const c of day.cash) cash += (c.end - c.start) * link;
   });
-  const contributions = [...sums].map(([securityId, x]) => ({
+  const contributions = [...securities].map(([securityId, x]) => ({
     securityId,
     contribution: decimalOf(x.contribution, scale + linkScale).toSignificantDigits(D.precision),
     averageWeight: decimalOf(x.weight, scale + invScale).div(counted.length),
