@@ -10,12 +10,15 @@
  * Timed through the services (no HTTP), cache cleared before every run, median of N runs
  * after one warm-up; the NAV series is built once beforehand (as a read finds it current).
  *
+ * On a fresh database (bench/support.ts's benchDatabase) opened as the application role, so
+ * row-level security applies as the server runs; the bench acts as its ADMIN user from the
+ * user's creation on. The bulk setup (securities, bars, VACUUM, which needs the tables' owner)
+ * goes through the superuser's connection.
+ *
  * Usage: npx tsx bench/analytics.ts [runs=7]   (PG_URL, default postgresql://postgres@127.0.0.1:5432/postgres)
  */
 import os from 'node:os';
-import { Client } from 'pg';
-import { openDatabase } from '../src/db/client';
-import { applyMigrations } from '../src/db/migrate';
+import { actAsUser, asSystem } from '../src/db/principal';
 import { LocalEventBus } from '../src/events/bus';
 import { createServices } from '../src/services';
 import { D } from '../src/domain/decimal';
@@ -24,17 +27,9 @@ import { toEpochDay } from '../src/domain/dates';
 import { loadBenchmark, loadBenchmarkSums, loadNavPoints } from '../src/services/analytics-data';
 import { groupOf } from '../src/domain/analytics';
 import { refreshBenchmarkSums } from '../src/services/benchmark-sums';
-import { machineLine } from './support';
+import { benchDatabase, machineLine, median } from './support';
 
-const ADMIN_URL = process.env.PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const NAME = `fg_bench_an_${process.pid}`;
-const dbUrl = (() => {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${NAME}`;
-  return u.toString();
-})();
 const RUNS = Number(process.argv[2] ?? 7);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 async function timeIt(runs: number, before: () => void, fn: () => Promise<unknown>): Promise<number> {
@@ -51,34 +46,30 @@ async function timeIt(runs: number, before: () => void, fn: () => Promise<unknow
 }
 
 async function main() {
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${NAME}`);
-  const db = await openDatabase({ url: dbUrl, poolSize: 10 });
+  const database = await benchDatabase('an');
+  const superuser = await database.superuser();
   try {
-    await applyMigrations(db);
-    const prisma = db.prisma;
-    const pgVersion = (await prisma.$queryRawUnsafe<{ v: string }[]>("SELECT current_setting('server_version') AS v"))[0]!.v;
-    console.log(machineLine(pgVersion));
+    const prisma = database.db.prisma;
+    console.log(machineLine(database.pgVersion));
     const services = createServices(prisma, new LocalEventBus());
-    const user = await prisma.user.create({ data: { email: 'bench@local', role: 'ADMIN' } });
+    const user = await asSystem(() => prisma.user.create({ data: { email: 'bench@local', role: 'ADMIN' } }));
     const ctx = { actor: { userId: user.id, role: 'ADMIN' as const, apiKeyId: null }, meta: { requestId: 'bench' } };
+    actAsUser(user.id);
 
     const today = new Date().toISOString().slice(0, 10);
     const start = fromEpochDay(toEpochDay(today) - Math.round(10 * 365.25));
     const days = businessDays(start, today);
     // 500 USD securities in 11 sectors; the portfolio holds the first 200.
-    await prisma.security.createMany({ data: Array.from({ length: 500 }, (_, i) => ({ symbol: `A${String(i).padStart(4, '0')}`, name: `Bench ${i}`, currency: 'USD', sector: `Sector ${i % 11}`, country: 'US', assetClass: 'Equity' })) });
+    await superuser.prisma.security.createMany({ data: Array.from({ length: 500 }, (_, i) => ({ symbol: `A${String(i).padStart(4, '0')}`, name: `Bench ${i}`, currency: 'USD', sector: `Sector ${i % 11}`, country: 'US', assetClass: 'Equity' })) });
     let t = performance.now();
-    await prisma.$executeRawUnsafe(`
+    await superuser.prisma.$executeRawUnsafe(`
       INSERT INTO price_bars (security_id, timeframe, ts, close)
       SELECT s.id, '1d', d.day::timestamptz, round((50 + (s.n % 50) + 10 * sin(d.k / 30.0 + s.n) + d.k * 0.01)::numeric, 4)
       FROM (SELECT id, row_number() OVER (ORDER BY symbol) AS n FROM securities) s
       CROSS JOIN unnest($1::date[]) WITH ORDINALITY AS d(day, k)`, days);
     // As autovacuum leaves a table that took a large insert (PostgreSQL ≥ 13 vacuums on inserts
     // too): statistics current and pages all-visible, so that index-only scans skip the heap.
-    await prisma.$executeRawUnsafe('VACUUM ANALYZE price_bars');
+    await superuser.prisma.$executeRawUnsafe('VACUUM ANALYZE price_bars');
     console.log(`setup: ${(500 * days.length).toLocaleString('en')} daily bars in ${ms(performance.now() - t)} (vacuumed)`);
 
     const pf = await services.portfolios.create(ctx, { name: 'Bench 200', baseCurrency: 'USD' });
@@ -114,7 +105,8 @@ async function main() {
     // warm (the store current, as every read after the first finds it).
     const from1 = days[days.length - 253]!;
     const bench = (await loadBenchmark(prisma, 'B500'))!;
-    const dropStore = () => prisma.$executeRaw`DELETE FROM benchmark_daily_sums WHERE benchmark_id = ${bench.id}::uuid`;
+    // The store is system work (benchmark-sums.ts): dropped and marked stale as the system.
+    const dropStore = () => asSystem(() => prisma.$executeRaw`DELETE FROM benchmark_daily_sums WHERE benchmark_id = ${bench.id}::uuid`);
     const attrCold = await timeIt(RUNS, clear, async () => {
       await dropStore();
       return services.analytics.attribution(ctx, pf.id, from1, to, 'B500', 'SECTOR');
@@ -141,7 +133,7 @@ async function main() {
     await refreshBenchmarkSums(prisma, bench.id, from10, to);
     const build10 = performance.now() - t10;
     t10 = performance.now();
-    await prisma.$executeRaw`UPDATE benchmarks SET sums_stale_from = ${to}::date WHERE id = ${bench.id}::uuid`;
+    await asSystem(() => prisma.$executeRaw`UPDATE benchmarks SET sums_stale_from = ${to}::date WHERE id = ${bench.id}::uuid`);
     await refreshBenchmarkSums(prisma, bench.id, from1, to);
     const oneDay = performance.now() - t10;
     const a = await services.analytics.attribution(ctx, pf.id, from1, to, 'B500', 'SECTOR');
@@ -150,9 +142,8 @@ async function main() {
     console.log(`   check: allocation + selection + interaction − active = ${a.allocation.plus(a.selection).plus(a.interaction).minus(a.activeReturn).toExponential(2)}`);
     console.log(`load average at the end: ${os.loadavg()[0]!.toFixed(2)}`);
   } finally {
-    await db.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`);
-    await admin.end();
+    await superuser.close();
+    await database.drop();
   }
 }
 

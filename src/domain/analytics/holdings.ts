@@ -104,21 +104,57 @@ export function portfolioDays(input: HoldingsInputs): PortfolioDays {
   }
 }
 
+/** FX of one currency to the base on each of the days, computed when first asked for. */
+interface DailyRates {
+  known: Uint8Array;
+  /** null when the rate is exactly 1 (no product), undefined when there is none. */
+  rates: (Units | null | undefined)[];
+}
+
+/**
+ * What valueDays carries for one security from one day to the next: one record per position,
+ * not one per position-day. `pxDay`/`endDay` say which day `px`/`end*` were set on.
+ */
+interface Position {
+  securityId: string;
+  info: SecurityInfo | undefined;
+  series: CloseSeries | undefined;
+  fx: DailyRates | undefined;
+  /** Index of the last close on or before the day reached. */
+  pointer: number;
+  /** The quantity as units, converted when it changes. */
+  q: D | undefined;
+  qu: Units;
+  px: Units | undefined;
+  pxDay: number;
+  /** The end value's operands, for taking the next start from it when it is that very product. */
+  endQ: D | undefined;
+  endP: Units | undefined;
+  endX: Units | null | undefined;
+  end: bigint;
+  endDay: number;
+}
+
 function valueDays(input: HoldingsInputs, scale: number): PortfolioDay[] {
   const { days, fx, baseCurrency } = input;
   const entries = replayOrder(input.entries);
   const state = new LedgerReplay();
-  const pointer = new Map<string, number>();
-  const rateCache = new Map<string, Units | null>();
-  /** FX to the base currency as exact units; null when the rate is exactly 1 (no product). */
-  const rate = (ccy: string, day: string): Units | null | undefined => {
-    if (ccy === baseCurrency) return null;
-    const key = `${ccy}/${day}`;
-    if (!rateCache.has(key)) {
-      const r = fx.convertRate(ccy, baseCurrency, day)?.rate;
-      rateCache.set(key, r ? unitsOf(r) : null);
+  const fxByCurrency = new Map<string, DailyRates>();
+  const ratesOf = (ccy: string): DailyRates => {
+    let r = fxByCurrency.get(ccy);
+    if (!r) fxByCurrency.set(ccy, (r = { known: new Uint8Array(days.length), rates: new Array(days.length) }));
+    return r;
+  };
+  const rateOn = (r: DailyRates, ccy: string, t: number): Units | null | undefined => {
+    if (!r.known[t]) {
+      r.known[t] = 1;
+      if (ccy === baseCurrency) r.rates[t] = null;
+      else {
+        const x = fx.convertRate(ccy, baseCurrency, days[t]!)?.rate;
+        r.rates[t] = x ? unitsOf(x) : undefined;
+      }
     }
-    return rateCache.get(key) ?? undefined;
+    return r.rates[t];
   };
   // A last trade price as units, converted once per Decimal (positions without closes).
   const tradePrices = new Map<D, Units>();
@@ -129,106 +165,136 @@ function valueDays(input: HoldingsInputs, scale: number): PortfolioDay[] {
     if (!u) tradePrices.set(p, (u = unitsOf(p)));
     return u;
   };
-  const closeOn = (sid: string, day: string): Units | undefined => {
-    const s = input.prices.get(sid);
-    if (!s) return lastTrade(sid);
-    let i = pointer.get(sid) ?? -1;
+  const closeOn = (pos: Position, day: string): Units | undefined => {
+    const s = pos.series;
+    if (!s) return lastTrade(pos.securityId);
+    let i = pos.pointer;
     while (i + 1 < s.dates.length && s.dates[i + 1]! <= day) i++;
-    pointer.set(sid, i);
-    return i >= 0 ? s.closes[i] : lastTrade(sid);
+    pos.pointer = i;
+    return i >= 0 ? s.closes[i] : lastTrade(pos.securityId);
   };
-  // Each security's quantity as units, converted when it changes.
-  const converted = new Map<string, { q: D; qu: Units }>();
-  const unitsFor = (sid: string, q: D): Units => {
-    let c = converted.get(sid);
-    if (!c) converted.set(sid, (c = { q, qu: unitsOf(q) }));
-    else if (c.q !== q) {
-      c.q = q;
-      c.qu = unitsOf(q);
+  // Positions in the order of state.quantity, which only ever adds keys (in insertion order):
+  // the i-th key it yields is the i-th position on every day.
+  const positions: Position[] = [];
+  const positionAt = (i: number, sid: string): Position => {
+    let pos = positions[i];
+    if (!pos) {
+      const info = input.securities.get(sid);
+      positions.push((pos = { securityId: sid, info, series: input.prices.get(sid), fx: info && ratesOf(info.currency), pointer: -1, q: undefined, qu: ZERO_UNITS, px: undefined, pxDay: -1, endQ: undefined, endP: undefined, endX: undefined, end: 0n, endDay: -1 }));
+    } else if (pos.securityId !== sid) throw new Error('the ledger replay reordered its positions');
+    return pos;
+  };
+  /** Closes on day t for the positions without one yet (from the start, or opened today). */
+  const pricePositions = (t: number) => {
+    let i = 0;
+    for (const [sid] of state.quantity) {
+      const pos = positionAt(i++, sid);
+      if (pos.pxDay === t) continue;
+      const p = closeOn(pos, days[t]!);
+      if (p) {
+        pos.px = p;
+        pos.pxDay = t;
+      }
     }
-    return c.qu;
   };
   const fxTimes = (a: Units, x: Units | null): bigint => atScale(x ? times(a, x) : a, scale);
-  const total = (xs: readonly bigint[]): bigint => xs.reduce((acc, x) => roundToPrecision(acc + x), 0n);
   let k = 0;
   const out: PortfolioDay[] = [];
   if (!days.length) return out;
   while (k < entries.length && entries[k]!.date <= days[0]!) state.apply(entries[k++]!);
-  // Values at the close of the previous day, carried from one day to the next.
-  let prevPx = new Map<string, Units>();
-  let prevEnd = new Map<string, { q: D; p: Units; x: Units | null; value: bigint }>();
-  for (const [sid] of state.quantity) {
-    const p = closeOn(sid, days[0]!);
-    if (p) prevPx.set(sid, p);
-  }
+  pricePositions(0);
   for (let t = 1; t < days.length; t++) {
-    const prevDay = days[t - 1]!;
     const day = days[t]!;
-    const splits = new Map<string, D>();
-    const dividends = new Map<string, D>();
-    const todays: LedgerEntry[] = [];
+    let splits: Map<string, D> | undefined;
+    let dividends: Map<string, D> | undefined;
+    const todays = k;
     while (k < entries.length && entries[k]!.date <= day) {
       const e = entries[k++]!;
-      todays.push(e);
-      if (e.type === 'SPLIT' && e.securityId && e.splitRatio) splits.set(e.securityId, (splits.get(e.securityId) ?? ONE).times(e.splitRatio));
+      if (e.type === 'SPLIT' && e.securityId && e.splitRatio) (splits ??= new Map()).set(e.securityId, (splits.get(e.securityId) ?? ONE).times(e.splitRatio));
       if (e.type === 'DIVIDEND' && e.securityId && e.currency === input.securities.get(e.securityId)?.currency) {
-        dividends.set(e.securityId, (dividends.get(e.securityId) ?? ZERO).plus(e.amount));
+        (dividends ??= new Map()).set(e.securityId, (dividends.get(e.securityId) ?? ZERO).plus(e.amount));
       }
     }
-    const curPx = new Map<string, Units>();
     const holdings: HoldingDay[] = [];
-    const curEnd = new Map<string, { q: D; p: Units; x: Units | null; value: bigint }>();
+    // Σ starts and Σ ends of the positions, in their order, rounded as Decimal sums.
+    let starts = 0n;
+    let ends = 0n;
+    let i = 0;
     for (const [sid, q] of state.quantity) {
-      const info = input.securities.get(sid);
-      const p1 = closeOn(sid, day);
-      if (p1) curPx.set(sid, p1);
-      if (q.isZero() || !info) continue;
-      const p0 = prevPx.get(sid) ?? p1;
+      const pos = positionAt(i++, sid);
+      const p1 = closeOn(pos, day);
+      const prevPx = pos.pxDay === t - 1 ? pos.px : undefined;
+      if (p1) {
+        pos.px = p1;
+        pos.pxDay = t;
+      }
+      if (q.isZero() || !pos.info) continue;
+      const p0 = prevPx ?? p1;
       if (!p0 || !p1) continue;
-      const x0 = rate(info.currency, prevDay);
-      const x1 = rate(info.currency, day);
+      const x0 = rateOn(pos.fx!, pos.info.currency, t - 1);
+      const x1 = rateOn(pos.fx!, pos.info.currency, t);
       if (x0 === undefined || x1 === undefined) continue;
+      if (pos.q !== q) {
+        pos.q = q;
+        pos.qu = unitsOf(q);
+      }
+      const qu = pos.qu;
       // The products q × p0 × x0 and (q × split × p1 + dividend) × x1, without the factors
       // that are exactly 1, and with the start taken from yesterday's end when it is that
       // very product (same q, close and rate).
-      const prev = prevEnd.get(sid);
-      let start: bigint;
-      if (prev && prev.q === q && prev.p === p0 && prev.x === x0) start = prev.value;
-      else start = fxTimes(times(unitsFor(sid, q), p0), x0);
-      const split = splits.get(sid);
-      const dividend = dividends.get(sid);
-      const qu = unitsFor(sid, q);
+      const start = pos.endDay === t - 1 && pos.endQ === q && pos.endP === p0 && pos.endX === x0 ? pos.end : fxTimes(times(qu, p0), x0);
+      const split = splits?.get(sid);
+      const dividend = dividends?.get(sid);
       const qp1 = split ? times(times(qu, unitsOf(split)), p1) : times(qu, p1);
       const end = fxTimes(dividend ? plus(qp1, unitsOf(dividend)) : qp1, x1);
-      if (!split && !dividend) curEnd.set(sid, { q, p: p1, x: x1, value: end });
+      if (!split && !dividend) {
+        pos.endQ = q;
+        pos.endP = p1;
+        pos.endX = x1;
+        pos.end = end;
+        pos.endDay = t;
+      }
       holdings.push({ securityId: sid, start, end });
+      starts = roundToPrecision(starts + start);
+      ends = roundToPrecision(ends + end);
     }
-    prevEnd = curEnd;
     const cash: PortfolioDay['cash'] = [];
+    let cashStarts = 0n;
+    let cashEnds = 0n;
     for (const [ccy, bal] of state.cash) {
       if (bal.isZero()) continue;
-      const x0 = rate(ccy, prevDay);
-      const x1 = rate(ccy, day);
+      const r = ratesOf(ccy);
+      const x0 = rateOn(r, ccy, t - 1);
+      const x1 = rateOn(r, ccy, t);
       if (x0 === undefined || x1 === undefined) continue;
       const b = unitsOf(bal);
-      cash.push({ currency: ccy, start: fxTimes(b, x0), end: fxTimes(b, x1) });
+      const c = { currency: ccy, start: fxTimes(b, x0), end: fxTimes(b, x1) };
+      cash.push(c);
+      cashStarts = roundToPrecision(cashStarts + c.start);
+      cashEnds = roundToPrecision(cashEnds + c.end);
     }
-    out.push({
-      date: day,
-      start: decimalOf(roundToPrecision(total(holdings.map((h) => h.start)) + total(cash.map((c) => c.start))), scale),
-      end: decimalOf(roundToPrecision(total(holdings.map((h) => h.end)) + total(cash.map((c) => c.end))), scale),
-      holdings,
-      cash,
-    });
-    for (const e of todays) state.apply(e);
-    // Prices for positions opened today.
-    for (const [sid] of state.quantity) if (!curPx.has(sid)) {
-      const p = closeOn(sid, day);
-      if (p) curPx.set(sid, p);
+    out.push({ date: day, start: decimalOf(roundToPrecision(starts + cashStarts), scale), end: decimalOf(roundToPrecision(ends + cashEnds), scale), holdings, cash });
+    if (k > todays) {
+      for (let j = todays; j < k; j++) state.apply(entries[j]!);
+      // Prices for positions opened today (the others have today's already).
+      pricePositions(t);
     }
-    prevPx = curPx;
   }
   return out;
+}
+
+interface GroupSums {
+  key: string;
+  start: bigint;
+  end: bigint;
+  /** The counted day (from 1) the sums are of. */
+  day: number;
+}
+
+interface SecuritySums {
+  group: GroupSums;
+  weight: bigint;
+  contribution: bigint;
 }
 
 export interface HoldingContribution {
@@ -269,28 +335,48 @@ export function dailyAttribution(
     if (!u) converted.set(d, (u = unitsOf(d)));
     return u;
   };
+  // One record per group and per security for the whole period, looked up once per
+  // position-day: a group's sums of the day (`day` says which), a security's group and sums.
+  const groups = new Map<string, GroupSums>();
+  const groupSums = (key: string): GroupSums => {
+    let x = groups.get(key);
+    if (!x) groups.set(key, (x = { key, start: 0n, end: 0n, day: -1 }));
+    return x;
+  };
+  const securities = new Map<string, SecuritySums>();
+  const securitySums = (sid: string): SecuritySums => {
+    let x = securities.get(sid);
+    if (!x) securities.set(sid, (x = { group: groupSums(groupOfSecurity(sid)), weight: 0n, contribution: 0n }));
+    return x;
+  };
   const daily: ResultUnits[] = [];
   const counted: { day: PortfolioDay; inv: Units }[] = [];
   for (const d of portfolio.days) {
     const b = bByDate.get(d.date);
     if (!b || !d.start.gt(0)) continue;
     const inv = divide(ONE_UNITS, unitsOf(d.start));
-    counted.push({ day: d, inv });
-    const g = new Map<string, { start: bigint; end: bigint }>();
-    const add = (key: string, s: bigint, e: bigint) => {
-      const x = g.get(key);
-      if (x) {
+    const t = counted.push({ day: d, inv });
+    // The day's groups in the order first met (positions, then cash), as the Decimal code summed them.
+    const met: GroupSums[] = [];
+    const add = (x: GroupSums, s: bigint, e: bigint) => {
+      if (x.day === t) {
         x.start = roundToPrecision(x.start + s);
         x.end = roundToPrecision(x.end + e);
-      } else g.set(key, { start: s, end: e });
+      } else {
+        x.day = t;
+        x.start = s;
+        x.end = e;
+        met.push(x);
+      }
     };
-    for (const h of d.holdings) add(groupOfSecurity(h.securityId), h.start, h.end);
-    for (const c of d.cash) add(groupOfCash(c.currency), c.start, c.end);
+    for (const h of d.holdings) add(securitySums(h.securityId).group, h.start, h.end);
+    for (const c of d.cash) add(groupSums(groupOfCash(c.currency)), c.start, c.end);
     const inputs: GroupInputUnits[] = [];
-    const keys = new Set([...g.keys(), ...b.groups.keys()]);
+    const keys = new Set([...met.map((x) => x.key), ...b.groups.keys()]);
     // Weights: make the portfolio's sum to exactly 1 by giving the rounding remainder to the largest group.
     for (const key of keys) {
-      const pg = g.get(key);
+      const x = groups.get(key);
+      const pg = x && x.day === t ? x : undefined;
       const bg = b.groups.get(key);
       const start: Units = { m: pg ? pg.start : 0n, scale };
       inputs.push({
@@ -327,23 +413,18 @@ export function dailyAttribution(
   // Exact products: one scale for every day's 1/W0 and one for every day's (1/W0)(k/K).
   const invScale = Math.max(0, ...factors.map((f) => f.inv.scale));
   const linkScale = Math.max(0, ...factors.map((f) => f.link.scale));
-  const sums = new Map<string, { weight: bigint; contribution: bigint }>();
   let cash = 0n;
   counted.forEach(({ day }, t) => {
     const inv = atScale(factors[t]!.inv, invScale);
     const link = atScale(factors[t]!.link, linkScale);
     for (const h of day.holdings) {
-      const x = sums.get(h.securityId);
-      const weight = h.start * inv;
-      const contribution = (h.end - h.start) * link;
-      if (x) {
-        x.weight += weight;
-        x.contribution += contribution;
-      } else sums.set(h.securityId, { weight, contribution });
+      const x = securities.get(h.securityId)!;
+      x.weight += h.start * inv;
+      x.contribution += (h.end - h.start) * link;
     }
     for (const c of day.cash) cash += (c.end - c.start) * link;
   });
-  const contributions = [...sums].map(([securityId, x]) => ({
+  const contributions = [...securities].map(([securityId, x]) => ({
     securityId,
     contribution: decimalOf(x.contribution, scale + linkScale).toSignificantDigits(D.precision),
     averageWeight: decimalOf(x.weight, scale + invScale).div(counted.length),
