@@ -166,7 +166,7 @@ function ours(value: D): D {
 }
 
 /** value > 0 and value < 0 without a Decimal for the 0 (a SELL asks them of every lot). */
-function isAboveZero(value: D): boolean {
+export function isAboveZero(value: D): boolean {
   return value.isPos() && !value.isZero();
 }
 

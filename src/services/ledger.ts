@@ -2,7 +2,7 @@ import { Prisma, type Lot as LotRow, type Portfolio, type RealizedGain, type Sec
 import { D, ZERO } from '../domain/decimal';
 import { DomainError } from '../domain/errors';
 import { assertIsoDate } from '../domain/dates';
-import { applySplit, coverShorts, relieveLots, type Lot, type LotUpdate, type RealizedGainRow } from '../domain/lots';
+import { applySplit, coverShorts, isAboveZero, relieveLots, type Lot, type LotUpdate, type RealizedGainRow } from '../domain/lots';
 import { buyCost, cashEffect, sellProceeds, type TransactionType } from '../domain/ledger';
 import { scaleProblem } from '../domain/market';
 import { randomUUID } from 'node:crypto';
@@ -407,7 +407,7 @@ export class LedgerService {
       gains = r.gains;
       opened = r.longOpened;
     } else if (b.type === 'SELL') {
-      const holdsAny = lots.some((l) => l.qtyOpen.isPos() && !l.qtyOpen.isZero() && l.acquiredOn <= b.date);
+      const holdsAny = lots.some((l) => isAboveZero(l.qtyOpen) && l.acquiredOn <= b.date);
       if (!holdsAny && !portfolio.allowShort) {
         throw badInput(`cannot sell ${b.quantity!.toFixed()} ${security.symbol}: the portfolio holds none on ${b.date} (short by ${b.quantity!.toFixed()}) and does not allow shorting`);
       }
