@@ -3,7 +3,6 @@ import { lastDayCloseAtOrBefore, parseDayClose } from '../../src/domain/trading-
 import { openDatabase } from '../../src/db/client';
 import { withoutPrincipal } from '../../src/db/principal';
 import { END_OF_UTC_DAY, OrderExpiryService } from '../../src/services/order-expiry';
-import { TradingService } from '../../src/services/trading';
 import { PaperBroker } from '../../src/services/paper-broker';
 import { describeEachEngine } from '../support/db';
 import { codeOf, createUserWithKey, gql, startTestServer, type TestServer } from '../support/server';
@@ -124,10 +123,10 @@ describeEachEngine('DAY order expiry', (db, engine) => {
     expect(await sweep(server.app.services.orderExpiry)).toEqual([stale]);
   });
 
-  test('recordFill and the sweep go by one rule: with the New York 16:00 close, the order placed before the last close is refused and then expired, the one placed after it fills', async () => {
+  test('recordFill and the sweep go by one rule: a server with the New York 16:00 close refuses a fill of the order placed before its last close and then expires it; the one placed after it fills', async () => {
+    const nyServer = await startTestServer(db(), { ORDER_EXPIRY_POLL_MS: '3600000', ORDER_DAY_TIMEZONE: 'America/New_York', ORDER_DAY_CLOSE: '16:00' });
+    const { trading, orderExpiry: ny } = nyServer.app.services;
     const close = parseDayClose('America/New_York', '16:00');
-    const trading = new TradingService(db().prisma, server.app.bus, server.app.services.ledger, close);
-    const ny = new OrderExpiryService(db().prisma, server.app.bus, close);
     const now = new Date();
     const cutoff = lastDayCloseAtOrBefore(now, close);
     const before = await place({ side: 'BUY', quantity: '2' });
@@ -141,6 +140,7 @@ describeEachEngine('DAY order expiry', (db, engine) => {
     await expect(fillNy(after, 'ny-after')).resolves.toMatchObject({ externalId: 'ny-after' });
     expect(await sweep(ny, now)).toEqual([before]);
     expect(await order(after)).toMatchObject({ status: 'FILLED', filledQty: '1' });
+    await nyServer.close();
   });
 
   test('the clock is configurable: America/New_York at 16:00 expires by the local close, across the change to daylight saving time', async () => {
