@@ -189,7 +189,20 @@ describeEachEngine('analytics over HTTP', (db) => {
   });
 
   it('what-if: pro-forma next to current, nothing written; a saved session', async () => {
-    const before = await db().prisma.transaction.count({ where: { portfolioId: pid } });
+    // Every table a booking, an order or a saved session would write: none of them moves.
+    const written = async () => {
+      const where = { portfolioId: pid };
+      const p = db().prisma;
+      return {
+        transactions: await p.transaction.count({ where }),
+        lots: await p.lot.count({ where }),
+        cash: (await p.cashBalance.findMany({ where, orderBy: { currency: 'asc' } })).map((c) => `${c.currency} ${c.balance.toFixed()}`),
+        orders: await p.order.count({ where }),
+        sessions: await p.modelingSession.count({ where }),
+        audit: await p.auditLog.count(),
+      };
+    };
+    const before = await written();
     const res = await gql(server.url, owner, WHATIF, { id: pid, t: [{ symbol: 'BBB', side: 'BUY', quantity: '10' }] });
     expect(codeOf(res)).toBe('none');
     const w = res.data!.portfolio.whatIf;
@@ -198,11 +211,20 @@ describeEachEngine('analytics over HTTP', (db) => {
     expect(new D(w.navChange).isZero()).toBe(true);
     expect(new D(w.proForma.valuation.cashValue).eq(5450)).toBe(true);
     expect(w.proForma.exposure.bySector.find((b: { key: string }) => b.key === 'Energy').net).toBe('550');
-    expect(await db().prisma.transaction.count({ where: { portfolioId: pid } })).toBe(before);
+    expect(await written()).toEqual(before);
     expect(codeOf(await gql(server.url, owner, WHATIF, { id: pid, t: [{ symbol: 'BBB', side: 'SELL', quantity: '1' }] }))).toBe('BAD_USER_INPUT');
     const save = `mutation($p: ID!, $t: [WhatIfTradeInput!]!) { saveModelingSession(portfolioId: $p, name: "add energy", trades: $t) { name proFormaNav trades { symbol } } }`;
     const saved = await gql(server.url, owner, save, { p: pid, t: [{ symbol: 'BBB', side: 'BUY', quantity: '10' }] });
     expect(codeOf(saved)).toBe('none');
+    // The saved session reads back with the pro-forma it was saved with.
+    const sessions = await gql(server.url, owner, `query($id: ID!) { portfolio(id: $id) { modelingSessions { name currentNav proFormaNav trades { symbol side quantity price } } } }`, { id: pid });
+    const [session, ...more] = sessions.data!.portfolio.modelingSessions;
+    expect(more).toEqual([]);
+    expect(session).toMatchObject({ name: 'add energy', trades: [{ symbol: 'BBB', side: 'BUY', quantity: '10', price: '55' }] });
+    // Buying at the close with no fee leaves the NAV where it was (navChange 0 above).
+    expect(new D(session.proFormaNav).eq(w.proForma.valuation.nav)).toBe(true);
+    expect(new D(session.currentNav).eq(w.current.valuation.nav)).toBe(true);
+    expect(await db().prisma.auditLog.count()).toBe(before.audit + 1);
     expect(codeOf(await gql(server.url, owner, save, { p: pid, t: [{ symbol: 'BBB', side: 'BUY', quantity: '10' }] }))).toBe('CONFLICT');
     expect(codeOf(await gql(server.url, other, save, { p: pid, t: [{ symbol: 'BBB', side: 'BUY', quantity: '10' }] }))).toBe('NOT_FOUND');
   });
@@ -225,12 +247,45 @@ describeEachEngine('analytics over HTTP', (db) => {
       [RISK, { id: pid, f: '2024-01-02', t: '2024-01-05', c: '0' }],
       [ATTR, { id: pid, f: '2024-01-02', t: '2024-01-05', b: 'NOPE' }],
       [CCY, { id: pid, f: '2024-01-06', t: '2024-01-05' }],
+      // from after to, and ranges starting before the first transaction (01-02), on every analytic
+      [RISK, { id: pid, f: '2024-01-05', t: '2024-01-02' }],
+      [RISK, { id: pid, f: '2023-12-01', t: '2024-01-05' }],
+      [ATTR, { id: pid, f: '2024-01-05', t: '2024-01-02', b: 'BM' }],
+      [ATTR, { id: pid, f: '2023-12-01', t: '2024-01-05', b: 'BM' }],
+      [CCY, { id: pid, f: '2023-12-01', t: '2024-01-05' }],
+      // confidence outside (0, 1) on both sides
+      [RISK, { id: pid, f: '2024-01-02', t: '2024-01-05', c: '1.5' }],
+      [RISK, { id: pid, f: '2024-01-02', t: '2024-01-05', c: '-0.1' }],
+      // explicit shocks on groups the security master does not know, of every kind that has a key
+      [STRESS, { id: pid, s: [{ target: 'ASSET_CLASS', key: 'Nope', value: '-0.1' }] }],
+      [STRESS, { id: pid, s: [{ target: 'CURRENCY', key: 'XYZ', value: '0.05' }] }],
+      [STRESS, { id: pid, s: [{ target: 'SECTOR', value: '-0.1' }] }],
+      [STRESS, { id: pid, s: [] }],
     ];
     for (const [q, v] of cases) expect([JSON.stringify(v), codeOf(await gql(server.url, owner, q, v))]).toEqual([JSON.stringify(v), 'BAD_USER_INPUT']);
     const foreign = await gql(server.url, other, PERF, { id: pid, f: '2024-01-02', t: '2024-01-05' });
     const missing = await gql(server.url, other, PERF, { id: '00000000-0000-4000-8000-000000000000', f: '2024-01-02', t: '2024-01-05' });
     expect(foreign).toEqual(missing);
     expect(foreign.data!.portfolio).toBeNull();
+  });
+
+  it('a single day and an empty period (from = to): defined values, no error', async () => {
+    // 01-04 → 01-05: one daily return r3 = 495/10,950; no flow inside the period (01-04's deposit is in the start value).
+    const one = (await gql(server.url, owner, PERF, { id: pid, f: '2024-01-04', t: '2024-01-05' })).data!.portfolio.performance;
+    close(one.twr, new D(495).div(10950));
+    close(one.modifiedDietz, new D(495).div(10950));
+    expect(one).toMatchObject({ days: 1, startNav: '10950', endNav: '11445', netFlows: '0' });
+    const oneRisk = (await gql(server.url, owner, RISK, { id: pid, f: '2024-01-04', t: '2024-01-05' })).data!.portfolio.risk;
+    expect(oneRisk).toMatchObject({ observations: 1, volatility: '0', sharpe: null, sortino: null, maxDrawdown: '0' });
+    // VaR = −x₍ₖ₎ as stated in schema.graphql: the one return is a gain, so the "loss" is negative.
+    close(oneRisk.var, new D(-495).div(10950));
+    close(oneRisk.cvar, new D(-495).div(10950));
+    const empty = await gql(server.url, owner, PERF, { id: pid, f: '2024-01-05', t: '2024-01-05' });
+    expect(codeOf(empty)).toBe('none');
+    expect(empty.data!.portfolio.performance).toMatchObject({ days: 0, twr: '0', modifiedDietz: '0', mwr: null, netFlows: '0' });
+    const emptyRisk = await gql(server.url, owner, RISK, { id: pid, f: '2024-01-05', t: '2024-01-05', b: 'BM' });
+    expect(codeOf(emptyRisk)).toBe('none');
+    expect(emptyRisk.data!.portfolio.risk).toMatchObject({ observations: 0, volatility: '0', beta: null, correlation: null });
   });
 
   it('results are cached and invalidated by a booking; slow runs are recorded', async () => {
@@ -243,5 +298,38 @@ describeEachEngine('analytics over HTTP', (db) => {
     const after = await gql(server.url, owner, PERF, q);
     expect(after.data!.portfolio.performance.netFlows).toBe('1500');
     expect(await db().prisma.calculationRun.count({ where: { kind: { startsWith: 'analytics.' } } })).toBeGreaterThan(0);
+  });
+
+  it('a late price or FX rate drops the cached results; only runs slower than a few ms are recorded, a cache hit never', async () => {
+    const q = { id: pid, f: '2024-01-02', t: '2024-01-05' };
+    const cache = server.app.services.analytics.cache;
+    const first = (await gql(server.url, owner, PERF, q)).data!.portfolio.performance;
+    const runs = () => db().prisma.calculationRun.findMany({ where: { kind: { startsWith: 'analytics.' } } });
+    const runsBefore = (await runs()).length;
+    let hits = cache.hits;
+    expect((await gql(server.url, owner, PERF, q)).data!.portfolio.performance).toEqual(first);
+    expect(cache.hits).toBe(hits + 1);
+    expect((await runs()).length).toBe(runsBefore); // served from memory: nothing computed, nothing recorded
+
+    // A corrected close for 01-05 (108.9 → 110): AAA's 50 shares are worth 55 more at the end.
+    hits = cache.hits;
+    const px = await gql(server.url, admin, `mutation($i: [PriceInput!]!) { ingestPrices(input: $i) { rejected } }`, { i: [{ symbol: 'AAA', date: '2024-01-05', close: '110' }] });
+    expect(px.data!.ingestPrices.rejected).toBe(0);
+    const repriced = (await gql(server.url, owner, PERF, q)).data!.portfolio.performance;
+    expect(cache.hits).toBe(hits);
+    expect(new D(repriced.endNav).minus(first.endNav).toFixed()).toBe('55');
+
+    // An FX rate (of a currency this USD portfolio does not hold) drops every cached result too; the numbers stay.
+    const fx = await gql(server.url, admin, `mutation($i: [FxRateInput!]!) { ingestFxRates(input: $i) { rejected } }`, { i: [{ base: 'EUR', quote: 'USD', date: '2024-01-03', rate: '1.1' }] });
+    expect(fx.data!.ingestFxRates.rejected).toBe(0);
+    hits = cache.hits;
+    expect((await gql(server.url, owner, PERF, q)).data!.portfolio.performance).toEqual(repriced);
+    expect(cache.hits).toBe(hits);
+
+    // calculation_runs holds only computations over the threshold (5 ms), each with its duration and arguments.
+    for (const r of await runs()) {
+      expect(r.durationMs).toBeGreaterThan(5);
+      expect(r).toMatchObject({ portfolioId: pid, status: 'succeeded', params: { args: expect.any(Array) } });
+    }
   });
 });
