@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { MarketImporter } from '../../src/services/market-import';
 import { cellsProblem, record } from '../../src/services/csv-file';
@@ -175,6 +175,30 @@ describeEachEngine('market data file import', (db, engine) => {
     expect(await importer().importPrices(file('overlap', 0, 30, '8.5'))).toMatchObject({ accepted: 30, rejected: 0 });
     expect(await bars()).toEqual(Array.from({ length: 30 }, (_, i) => `${day(i)} 8.5`));
   });
+
+  test('a file is streamed, not loaded whole: fed through a FIFO in two halves, the first batches are committed before the second half is written', async () => {
+    await db().prisma.security.create({ data: { symbol: 'IMP5', name: 'Five', currency: 'USD' } });
+    const fifo = path.join(dir, `stream-${engine}.fifo`);
+    execFileSync('mkfifo', [fifo]);
+    const day = (i: number) => new Date(Date.UTC(1980, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+    const rows = (from: number, n: number) => Array.from({ length: n }, (_, k) => `IMP5,${day(from + k)},${10 + ((from + k) % 9)}\n`).join('');
+    const stored = () => db().prisma.priceBar.count({ where: { security: { symbol: 'IMP5' } } });
+    const progress: number[] = [];
+    const importing = new MarketImporter(db().prisma, { pgUrl: db().url, batchSize: 1000, onProgress: (p) => progress.push(p.rows) }).importPrices(fifo);
+    const writer = createWriteStream(fifo);
+    try {
+      writer.write(`symbol,date,close\n${rows(0, 2500)}`);
+      // The end of the file is not written yet: bars in the database now were written batch by batch as read.
+      await until(async () => (await stored()) >= 1000, 30_000, 'the first batch committed before the end of the file');
+      expect(progress.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      writer.end(rows(2500, 2500));
+    }
+    const r = await importing;
+    expect(r).toMatchObject({ rows: 5000, accepted: 5000, rejected: 0 });
+    expect(await stored()).toBe(5000);
+    expect(progress.at(-1)).toBe(5000);
+  }, 60_000);
 
   test('FX file: zero rate, same currency and bad cells are reported', async () => {
     const file = path.join(dir, `fx-${engine}.csv`);
