@@ -148,6 +148,18 @@ describeEachEngine('valuation, exposure and NAV series', (db) => {
     ]);
   });
 
+  test('the staleness is configurable: with STALE_PRICE_DAYS=30 the 27-day-old XOM close is fresh', async () => {
+    // This suite's server runs with 5 (XOM STALE above); another server on the same database with 30.
+    const lenient = await startTestServer(db(), { STALE_PRICE_DAYS: '30' });
+    try {
+      const v = (await gql(lenient.url, owner, VALUATION, { id: pid, asOf: '2024-03-28' })).data!.portfolio.valuation;
+      expect(v.holdings.find((x: { symbol: string }) => x.symbol === 'XOM').pricingStatus).toBe('OK');
+      expect(v).toMatchObject({ stale: false, complete: false, nav: '126337.625' }); // HSBA.L is still MISSING
+    } finally {
+      await lenient.close();
+    }
+  });
+
   test('valuation now (no asOf) uses open lots, cash balances, latest quotes and the latest rates', async () => {
     // EUR/USD is 2.0 from 03-29: SAP.DE 8,500 × 2 = 17,000; EUR cash 2,025 × 2 = 4,050.
     // positions 10,350 + 1,010 + 17,000 + 4,800 + 7,560 = 40,720; cash 89,198 + 4,050 + 2,000 = 95,248
