@@ -25,7 +25,7 @@ import { recordOk } from '../support/ledger';
  */
 
 const PERF = `query($id: ID!, $f: Date!, $t: Date!) { portfolio(id: $id) { performance(from: $f, to: $t) {
-  from to days annualized twr cumulativeTwr modifiedDietz mwr startNav endNav netFlows periods { period from return annualized } cumulative { date cumulative nav } } } }`;
+  from to days annualized twr cumulativeTwr modifiedDietz mwr mwrError startNav endNav netFlows periods { period from return annualized } cumulative { date cumulative nav } } } }`;
 const RISK = `query($id: ID!, $f: Date!, $t: Date!, $b: String, $c: Decimal) { portfolio(id: $id) { risk(from: $f, to: $t, benchmark: $b, confidence: $c) {
   observations volatility sharpe sortino maxDrawdown drawdownPeak drawdownTrough drawdownRecovery var cvar parametricVar beta alpha correlation trackingError informationRatio benchmarkReturn } } }`;
 const ATTR = `query($id: ID!, $f: Date!, $t: Date!, $b: String!, $g: AttributionGroup) { portfolio(id: $id) { attribution(from: $f, to: $t, benchmark: $b, groupBy: $g) {
@@ -102,6 +102,7 @@ describeEachEngine('analytics over HTTP', (db) => {
     close(p.modifiedDietz, new D(1335).div(31000));
     expect(p).toMatchObject({ from: '2024-01-02', to: '2024-01-05', days: 3, annualized: false, startNav: '10000', endNav: '11445', netFlows: '1000' });
     expect(p.mwr).not.toBeNull();
+    expect(p.mwrError).toBeNull();
     // MWR: the annualized IRR r solves −10,000 − 1,000·v² + 11,445·v³ = 0 with v = (1 + r)^(−1/365).
     const v = new D(1).plus(p.mwr).pow(new D(-1).div(365));
     close(new D(-10000).minus(v.pow(2).times(1000)).plus(v.pow(3).times(11445)).toFixed(), new D(0), '1e-6');
@@ -282,7 +283,7 @@ describeEachEngine('analytics over HTTP', (db) => {
     close(oneRisk.cvar, new D(-495).div(10950));
     const empty = await gql(server.url, owner, PERF, { id: pid, f: '2024-01-05', t: '2024-01-05' });
     expect(codeOf(empty)).toBe('none');
-    expect(empty.data!.portfolio.performance).toMatchObject({ days: 0, twr: '0', modifiedDietz: '0', mwr: null, netFlows: '0' });
+    expect(empty.data!.portfolio.performance).toMatchObject({ days: 0, twr: '0', modifiedDietz: '0', mwr: null, mwrError: expect.stringMatching(/single close/), netFlows: '0' });
     const emptyRisk = await gql(server.url, owner, RISK, { id: pid, f: '2024-01-05', t: '2024-01-05', b: 'BM' });
     expect(codeOf(emptyRisk)).toBe('none');
     expect(emptyRisk.data!.portfolio.risk).toMatchObject({ observations: 0, volatility: '0', beta: null, correlation: null });

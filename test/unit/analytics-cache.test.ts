@@ -1,5 +1,6 @@
 import { LocalEventBus } from '../../src/events/bus';
 import { AnalyticsCache } from '../../src/services/analytics-cache';
+import type { DomainEvent } from '../../src/events/types';
 
 const turn = () => new Promise((r) => setImmediate(r));
 
@@ -28,7 +29,7 @@ describe('AnalyticsCache', () => {
   test.each([
     { type: 'trade.booked', portfolioId: 'p1', transactionId: 't', securityId: 's', tradeDate: '2024-01-02' },
     { type: 'cash.moved', portfolioId: 'p1', transactionId: 't', currency: 'USD', tradeDate: '2024-01-02' },
-  ] as const)('$type drops its portfolio only', async (event) => {
+  ] satisfies DomainEvent[])('$type drops its portfolio only', async (event) => {
     const bus = new LocalEventBus();
     const cache = new AnalyticsCache(bus);
     cache.set('k1', 'p1', 1);
@@ -45,7 +46,7 @@ describe('AnalyticsCache', () => {
     { type: 'security.changed', securityId: 's', symbol: 'S', changed: ['sector'] },
     { type: 'benchmark.changed', benchmarkId: 'b', code: 'BM' },
     { type: 'events.missed' },
-  ] as const)('$type drops every entry', async (event) => {
+  ] satisfies DomainEvent[])('$type drops every entry', async (event) => {
     const bus = new LocalEventBus();
     const cache = new AnalyticsCache(bus);
     cache.set('k', 'p', 1);

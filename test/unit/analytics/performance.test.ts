@@ -6,6 +6,7 @@ import {
   growthIndex,
   investorCashFlows,
   modifiedDietz,
+  moneyWeighted,
   mwr,
   performanceSummary,
   twr,
@@ -190,6 +191,20 @@ describe('mwr', () => {
     expect(mwr([])).toBeNull();
     expect(mwr([nav('2024-01-01', '100')])).toBeNull();
     expect(mwr([nav('2024-01-01', '0'), nav('2024-01-02', '0')])).toBeNull();
+  });
+});
+
+describe('moneyWeighted: the rate, or why there is none', () => {
+  it('gives the rate of mwr and no problem when an IRR exists (example A)', () => {
+    const m = moneyWeighted(exampleA);
+    expect(m.problem).toBeNull();
+    expect(m.rate!.eq(mwr(exampleA)!)).toBe(true);
+  });
+
+  it('names the reason when none exists', () => {
+    expect(moneyWeighted([nav('2024-01-31', '1000')])).toEqual({ rate: null, problem: 'the period has a single close: no IRR over zero days' });
+    // Nothing invested and nothing at the end: every investor flow is 0.
+    expect(moneyWeighted([nav('2024-01-31', '0'), nav('2024-02-01', '0')])).toEqual({ rate: null, problem: 'cash flows need at least one positive and one negative amount' });
   });
 });
 
