@@ -1,4 +1,5 @@
 import { D } from '../../src/domain/decimal';
+import { DEFAULT_SCENARIOS } from '../../src/domain/analytics/stress';
 import { describeEachEngine } from '../support/db';
 import { codeOf, createUserWithKey, gql, startTestServer, type TestServer } from '../support/server';
 import { recordOk } from '../support/ledger';
@@ -29,7 +30,7 @@ const PERF = `query($id: ID!, $f: Date!, $t: Date!) { portfolio(id: $id) { perfo
 const RISK = `query($id: ID!, $f: Date!, $t: Date!, $b: String, $c: Decimal) { portfolio(id: $id) { risk(from: $f, to: $t, benchmark: $b, confidence: $c) {
   observations volatility sharpe sortino maxDrawdown drawdownPeak drawdownTrough drawdownRecovery var cvar parametricVar beta alpha correlation trackingError informationRatio benchmarkReturn } } }`;
 const ATTR = `query($id: ID!, $f: Date!, $t: Date!, $b: String!, $g: AttributionGroup) { portfolio(id: $id) { attribution(from: $f, to: $t, benchmark: $b, groupBy: $g) {
-  portfolioReturn benchmarkReturn activeReturn allocation selection interaction twr residual cashContribution linking
+  groupBy portfolioReturn benchmarkReturn activeReturn allocation selection interaction twr residual cashContribution linking
   groups { key portfolioWeight benchmarkWeight portfolioReturn benchmarkReturn allocation selection interaction }
   contributions { symbol group averageWeight contribution } } } }`;
 const CCY = `query($id: ID!, $f: Date!, $t: Date!) { portfolio(id: $id) { currencyAttribution(from: $f, to: $t) { localReturn fxReturn interaction totalReturn errorBps currencies { currency weight localReturn fxReturn } } } }`;
@@ -154,6 +155,16 @@ describeEachEngine('analytics over HTTP', (db) => {
     close(contrib.toFixed(), twr, '1e-30');
   });
 
+  it.each(['ASSET_CLASS', 'COUNTRY', 'CURRENCY'])('attribution by %s: the groups of that classification, effects adding up to the active return', async (groupBy) => {
+    const a = (await gql(server.url, owner, ATTR, { id: pid, f: '2024-01-02', t: '2024-01-05', b: 'BM', g: groupBy })).data!.portfolio.attribution;
+    // Both securities are US equities in USD: one group besides CASH; by currency the USD cash joins USD.
+    const keys = { ASSET_CLASS: ['CASH', 'Equity'], COUNTRY: ['CASH', 'US'], CURRENCY: ['USD'] }[groupBy];
+    expect(a.groupBy).toBe(groupBy);
+    expect(a.groups.map((g: { key: string }) => g.key).sort()).toEqual(keys);
+    close(new D(a.allocation).plus(a.selection).plus(a.interaction).toFixed(), new D(a.activeReturn), '1e-30');
+    close(a.benchmarkReturn, new D('0.1025'));
+  });
+
   it('currency attribution: buy and hold from the start, error against TWR in bps', async () => {
     const res = await gql(server.url, owner, CCY, { id: pid, f: '2024-01-02', t: '2024-01-05' });
     expect(codeOf(res)).toBe('none');
@@ -185,8 +196,15 @@ describeEachEngine('analytics over HTTP', (db) => {
       expect(codeOf(await gql(server.url, owner, STRESS, { id: pid, s: bad }))).toBe('BAD_USER_INPUT');
     }
     expect(codeOf(await gql(server.url, owner, STRESS, { id: pid, sc: 'NOPE' }))).toBe('BAD_USER_INPUT');
-    const list = await gql(server.url, owner, `{ stressScenarios { code isDefault } }`);
-    expect(list.data!.stressScenarios.map((x: { code: string }) => x.code)).toEqual(expect.arrayContaining(['MARKET_UP_10', 'MARKET_DOWN_10', 'GFC_2008', 'COVID_2020', 'USD_UP_5', 'USD_DOWN_5']));
+    // The seeded rows are the scenarios the domain module describes, shock for shock.
+    const list = await gql(server.url, owner, `{ stressScenarios { code name isDefault shocks { target key kind value } } }`);
+    type Sc = { code: string; name: string; isDefault: boolean; shocks: { target: string; key: string | null; kind: string; value: string }[] };
+    const seeded = new Map((list.data!.stressScenarios as Sc[]).map((x) => [x.code, x]));
+    for (const d of DEFAULT_SCENARIOS) {
+      const row = seeded.get(d.code);
+      expect(row).toMatchObject({ name: d.name, isDefault: true });
+      expect(row!.shocks.map((x) => [x.target, x.key, x.kind, new D(x.value).toFixed()])).toEqual(d.shocks.map((x) => [x.target, x.key, x.kind, new D(x.value).toFixed()]));
+    }
   });
 
   it('what-if: pro-forma next to current, nothing written; a saved session', async () => {
