@@ -16,6 +16,8 @@ import { until } from '../support/live';
 import { freePort, startRedis, stopRedis } from '../support/redis';
 
 const run = promisify(execFile);
+/** The UTC date `n` days from today. */
+const utcDay = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
 const dir = mkdtempSync(path.join(tmpdir(), 'fg-import-'));
 
 describeEachEngine('market data file import', (db, engine) => {
@@ -102,6 +104,9 @@ describeEachEngine('market data file import', (db, engine) => {
       'IMP3,2001-01-22,99999999999999999999,,,99999999999999999999.9999999999,',
       'IMP3,2001-01-23,,,,,1',
       'NOPE,2001-01-24,1,1,1,1,1',
+      // Tomorrow (UTC) is taken, the day after is in the future, at any hour.
+      `IMP3,${utcDay(1)},1,1,1,1,1`,
+      `IMP3,${utcDay(2)},1,1,1,1,1`,
     ];
     odd.forEach((l, i) => {
       lines.push([l, ['\n', '\r\n', '\r'][i % 3]!]);
@@ -144,6 +149,8 @@ describeEachEngine('market data file import', (db, engine) => {
     const norm = (x: string | null) => (x === null ? null : new D(x).toFixed());
     expect(new Map(stored.map((b) => [b.k, [b.open, b.high, b.low, b.close, b.volume].map(norm)]))).toEqual(expectedBars);
     expect(expectedBars.get('IMP3 2001-01-01')).toEqual(['10', '12', '9', '11', '100']);
+    expect(expectedBars.has(`IMP3 ${utcDay(1)}`)).toBe(true);
+    expect(expectedErrors.at(-1)).toEqual([expect.any(Number), `${utcDay(2)} is in the future`]);
   });
 
   test('a bar given again in a later batch wins, with batches written over several connections', async () => {
