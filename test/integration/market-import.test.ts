@@ -62,6 +62,9 @@ describeEachEngine('market data file import', (db, engine) => {
     expect(again.accepted).toBe(6000);
     expect(await db().prisma.priceBar.count()).toBe(6000);
     expect(await db().prisma.auditLog.count({ where: { action: 'prices.import' } })).toBe(2);
+    // PostgreSQL's bulk path (COPY into a staging table) whenever the importer has a PostgreSQL URL.
+    const audit = await db().prisma.auditLog.findFirstOrThrow({ where: { action: 'prices.import' } });
+    expect(audit.after).toMatchObject({ rows: 6006, accepted: 6000, rejected: 6, engine: engine === 'postgres' ? 'copy' : 'unnest' });
   });
 
   test('odd cells, line endings and a \\r\\n split across read chunks: every row gets the verdict and the value of decimal.js + validatePriceRows', async () => {
