@@ -135,6 +135,13 @@ describeEachEngine('analytics over HTTP', (db) => {
     close(r.beta, cov.div(varb));
     close(r.correlation, cov.div(varp.sqrt().times(varb.sqrt())));
     close(r.benchmarkReturn, new D('0.1025'));
+    // The risk-free rate reaches the ratios: annual 2.52% simple → 0.0001 a day.
+    const rf = (await gql(server.url, owner, `query($id: ID!) { portfolio(id: $id) { risk(from: "2024-01-02", to: "2024-01-05", riskFreeRate: "0.0252") { riskFreeRate sharpe sortino } } }`, { id: pid })).data!.portfolio.risk;
+    const sd = varp.sqrt();
+    close(rf.sharpe, mp.minus('0.0001').div(sd).times(new D(252).sqrt()));
+    const downside = rp.reduce((a, x) => a.plus(D.min(x.minus('0.0001'), 0).pow(2)), new D(0)).div(3).sqrt();
+    close(rf.sortino, mp.minus('0.0001').div(downside).times(new D(252).sqrt()));
+    close(r.sharpe, mp.div(sd).times(new D(252).sqrt()));
   });
 
   it('attribution: effects add up to the active return; holdings-based return equals TWR without intraday trades', async () => {
@@ -246,6 +253,30 @@ describeEachEngine('analytics over HTTP', (db) => {
     expect(await db().prisma.auditLog.count()).toBe(before.audit + 1);
     expect(codeOf(await gql(server.url, owner, save, { p: pid, t: [{ symbol: 'BBB', side: 'BUY', quantity: '10' }] }))).toBe('CONFLICT');
     expect(codeOf(await gql(server.url, other, save, { p: pid, t: [{ symbol: 'BBB', side: 'BUY', quantity: '10' }] }))).toBe('NOT_FOUND');
+  });
+
+  it('what-if risk: the constant books of now and after the trades, over the lookback, against an independent computation', async () => {
+    // The lookback ends today: 2,520 business days reach back (until 2033) before the first close (2024-01-02), where a
+    // position is valued at its current price (AAA's tick 120, BBB's last close 55). After 01-05 nothing moves.
+    //   now:       AAA 50 + cash 6,000:         12,000 … | 11,000, 11,500, 10,950, 11,445 | 11,445 …
+    //   pro forma: + BBB 10 @ 55, cash 5,450:   12,000 … | 10,950, 11,450, 10,950, 11,445 | 11,445 …
+    const q = `query($id: ID!, $t: [WhatIfTradeInput!]!, $n: Int) { portfolio(id: $id) { whatIf(trades: $t, lookbackDays: $n) {
+      current { risk { observations volatility maxDrawdown } } proForma { risk { observations volatility maxDrawdown } } } } }`;
+    const res = await gql(server.url, owner, q, { id: pid, t: [{ symbol: 'BBB', side: 'BUY', quantity: '10' }], n: 2520 });
+    expect(codeOf(res)).toBe('none');
+    const w = res.data!.portfolio.whatIf;
+    const n = w.current.risk.observations;
+    expect(n).toBe(2520);
+    expect(w.proForma.risk.observations).toBe(n);
+    const vol = (nonZero: D[]) => {
+      const r = [...nonZero, ...Array.from({ length: n - nonZero.length }, () => new D(0))];
+      const mean = r.reduce((a, x) => a.plus(x), new D(0)).div(n);
+      return r.reduce((a, x) => a.plus(x.minus(mean).pow(2)), new D(0)).div(n - 1).sqrt().times(new D(252).sqrt());
+    };
+    close(w.current.risk.volatility, vol([new D(-1000).div(12000), new D(500).div(11000), new D(-550).div(11500), new D(495).div(10950)]), '1e-30');
+    close(w.proForma.risk.volatility, vol([new D(-1050).div(12000), new D(500).div(10950), new D(-500).div(11450), new D(495).div(10950)]), '1e-30');
+    close(w.current.risk.maxDrawdown, new D(1050).div(12000));
+    close(w.proForma.risk.maxDrawdown, new D(1050).div(12000));
   });
 
   it('bad input is BAD_USER_INPUT; another owner\'s portfolio reads like a missing one', async () => {
