@@ -279,6 +279,21 @@ describeEachEngine('analytics over HTTP', (db) => {
     close(w.proForma.risk.maxDrawdown, new D(1050).div(12000));
   });
 
+  it('a NAV that crosses zero: performance and risk refuse it with BAD_USER_INPUT naming the day', async () => {
+    // Short 12 AAA @ 100 on 01-02 with 100 deposited: cash 1,300, NAV 100; on 01-03 AAA is 110: 1,300 − 1,320 = −20.
+    const create = `mutation { createPortfolio(input: { name: "short", baseCurrency: "USD", allowShort: true }) { id } }`;
+    const sid = (await gql(server.url, owner, create)).data!.createPortfolio.id;
+    await recordOk(server.url, owner, { portfolioId: sid, type: 'DEPOSIT', date: '2024-01-02', amount: '100', currency: 'USD' });
+    await recordOk(server.url, owner, { portfolioId: sid, type: 'SELL', date: '2024-01-02', symbol: 'AAA', quantity: '12', price: '100' });
+    const history = (await gql(server.url, owner, `query($id: ID!) { portfolio(id: $id) { navHistory(from: "2024-01-02", to: "2024-01-03") { nav } } }`, { id: sid })).data!.portfolio.navHistory;
+    expect(history.map((p: { nav: string }) => p.nav)).toEqual(['100', '-20']);
+    for (const q of [PERF, RISK]) {
+      const res = await gql(server.url, owner, q, { id: sid, f: '2024-01-02', t: '2024-01-05' });
+      expect(codeOf(res)).toBe('BAD_USER_INPUT');
+      expect(res.errors![0]!.message).toMatch(/NAV crosses zero on 2024-01-03/);
+    }
+  });
+
   it('bad input is BAD_USER_INPUT; another owner\'s portfolio reads like a missing one', async () => {
     // A benchmark whose constituent has no close: the SQL aggregation reports it incomplete and
     // the per-constituent path names the constituent.
