@@ -183,6 +183,41 @@ describeEachEngine('analytics over HTTP', (db) => {
     close(c.errorBps, twr.minus('0.0445').times(10000));
   });
 
+  it('currency attribution of a EUR book in a USD portfolio: local, FX and interaction per currency and in total', async () => {
+    // EEE (EUR): close 10 on 01-02 and 01-03, 11 on 01-04 and 01-05. EUR/USD 1.10 until 01-04, 1.21 on 01-05.
+    // 01-02: DEPOSIT 1,000 EUR, BUY EEE 50 @ 10 → 500 EUR in EEE + 500 EUR cash = 1,000 EUR = 1,100 USD at the close of from.
+    // 01-05: 50 × 11 + 500 = 1,050 EUR × 1.21 = 1,270.5 USD.
+    //   local = 1,050/1,000 − 1 = 0.05; FX = 1.21/1.10 − 1 = 0.1; interaction 0.05 × 0.1 = 0.005; base 1.05 × 1.1 − 1 = 0.155
+    //   TWR (no flow inside the period) = 1,270.5/1,100 − 1 = 0.155 → errorBps 0.
+    const up = `mutation($i: SecurityInput!) { upsertSecurity(input: $i) { id } }`;
+    expect(codeOf(await gql(server.url, admin, up, { i: { symbol: 'EEE', name: 'EEE', currency: 'EUR', sector: 'Tech', country: 'DE', assetClass: 'Equity' } }))).toBe('none');
+    const days = ['2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05'];
+    const px = await gql(server.url, admin, `mutation($i: [PriceInput!]!) { ingestPrices(input: $i) { rejected } }`, { i: days.map((date, i) => ({ symbol: 'EEE', date, close: ['10', '10', '11', '11'][i] })) });
+    expect(px.data!.ingestPrices.rejected).toBe(0);
+    const fx = await gql(server.url, admin, `mutation($i: [FxRateInput!]!) { ingestFxRates(input: $i) { rejected } }`, { i: days.map((date, i) => ({ base: 'EUR', quote: 'USD', date, rate: i < 3 ? '1.10' : '1.21' })) });
+    expect(fx.data!.ingestFxRates.rejected).toBe(0);
+    const eid = (await gql(server.url, owner, `mutation { createPortfolio(input: { name: "EUR book", baseCurrency: "USD" }) { id } }`)).data!.createPortfolio.id;
+    await recordOk(server.url, owner, { portfolioId: eid, type: 'DEPOSIT', date: '2024-01-02', amount: '1000', currency: 'EUR' });
+    await recordOk(server.url, owner, { portfolioId: eid, type: 'BUY', date: '2024-01-02', symbol: 'EEE', quantity: '50', price: '10' });
+    const res = await gql(server.url, owner, `query($id: ID!) { portfolio(id: $id) { currencyAttribution(from: "2024-01-02", to: "2024-01-05") {
+      localReturn fxReturn interaction totalReturn errorBps currencies { currency weight localReturn fxReturn interaction baseReturn } } } }`, { id: eid });
+    expect(codeOf(res)).toBe('none');
+    const c = res.data!.portfolio.currencyAttribution;
+    close(c.localReturn, new D('0.05'));
+    close(c.fxReturn, new D('0.1'));
+    close(c.interaction, new D('0.005'));
+    close(c.totalReturn, new D('0.155'));
+    close(c.errorBps, new D(0));
+    expect(c.currencies).toHaveLength(1);
+    const eur = c.currencies[0];
+    expect(eur.currency).toBe('EUR');
+    close(eur.weight, new D(1));
+    close(eur.localReturn, new D('0.05'));
+    close(eur.fxReturn, new D('0.1'));
+    close(eur.interaction, new D('0.005'));
+    close(eur.baseReturn, new D('0.155'));
+  });
+
   it('stress tests: explicit shocks, seeded scenarios, unknown groups refused', async () => {
     // Now: AAA 50 × 120 (tick) = 6,000, cash 6,000.
     const res = await gql(server.url, owner, STRESS, { id: pid, s: [{ target: 'MARKET', value: '-0.1' }] });
@@ -394,7 +429,7 @@ describeEachEngine('analytics over HTTP', (db) => {
     // calculation_runs holds only computations over the threshold (5 ms), each with its duration and arguments.
     for (const r of await runs()) {
       expect(r.durationMs).toBeGreaterThan(5);
-      expect(r).toMatchObject({ portfolioId: pid, status: 'succeeded', params: { args: expect.any(Array) } });
+      expect(r).toMatchObject({ portfolioId: expect.any(String), status: 'succeeded', params: { args: expect.any(Array) } });
     }
   });
 });
