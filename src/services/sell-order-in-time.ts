@@ -40,31 +40,31 @@ export interface LaterSplit {
  * be covered in pre-split shares; that is refused in the lot booking (LedgerService).
  */
 
-/** Trade dates in the way of a booking dated `date`: later ones, and a SPLIT on that day. */
-function after(date: string): Prisma.Sql {
-  return Prisma.sql`t.trade_date >= ${date}::date AND (t.trade_date > ${date}::date OR t.type = 'SPLIT')`;
-}
-
 /**
  * SQL for the latest SELL or SPLIT of `securityId` in `portfolioId` in the way of a SELL or SPLIT
- * dated `date`, as a JSON LaterRelief, or NULL. An index range scan of the portfolio's
- * transactions dated from `date` on (transactions_portfolio_id_trade_date_id_idx): for a
- * sale dated today, next to nothing.
+ * dated `date` (a SELL or SPLIT dated after it, a SPLIT on its day), as a JSON LaterRelief, or
+ * NULL. Two index range scans: the portfolio's transactions dated after `date`
+ * (transactions_portfolio_id_trade_date_id_idx; for a sale dated today, next to nothing) and
+ * the security's splits on `date` (transactions_split_idx).
  */
 export function laterReliefSql(portfolioId: Prisma.Sql, securityId: Prisma.Sql, date: string): Prisma.Sql {
-  return Prisma.sql`(SELECT json_build_object('id', t.id, 'type', t.type::text, 'date', t.trade_date::text) FROM transactions t
-    WHERE t.portfolio_id = ${portfolioId} AND ${after(date)} AND t.security_id = ${securityId} AND t.type IN ('SELL', 'SPLIT')
+  return Prisma.sql`(SELECT json_build_object('id', t.id, 'type', t.type::text, 'date', t.trade_date::text) FROM (
+      SELECT id, type, trade_date, created_at FROM transactions
+      WHERE portfolio_id = ${portfolioId} AND trade_date > ${date}::date AND security_id = ${securityId} AND type IN ('SELL', 'SPLIT')
+      UNION ALL
+      SELECT id, type, trade_date, created_at FROM transactions
+      WHERE portfolio_id = ${portfolioId} AND security_id = ${securityId} AND trade_date = ${date}::date AND type = 'SPLIT') t
     ORDER BY t.trade_date DESC, t.created_at DESC LIMIT 1)`;
 }
 
 /**
  * SQL for the SPLITs of `securityId` in `portfolioId` dated on or after a BUY's `date`, in the
- * order they were applied (date, then booking), as a JSON array of LaterSplit, or NULL: the
- * same index range scan as laterReliefSql.
+ * order they were applied (date, then booking), as a JSON array of LaterSplit, or NULL: a scan
+ * of the security's splits (transactions_split_idx), next to nothing to find.
  */
 export function laterSplitsSql(portfolioId: Prisma.Sql, securityId: Prisma.Sql, date: string): Prisma.Sql {
   return Prisma.sql`(SELECT json_agg(json_build_object('id', t.id, 'date', t.trade_date::text, 'ratio', t.split_ratio::text) ORDER BY t.trade_date, t.created_at)
-    FROM transactions t WHERE t.portfolio_id = ${portfolioId} AND ${after(date)} AND t.security_id = ${securityId} AND t.type = 'SPLIT')`;
+    FROM transactions t WHERE t.portfolio_id = ${portfolioId} AND t.security_id = ${securityId} AND t.trade_date >= ${date}::date AND t.type = 'SPLIT')`;
 }
 
 /** The refusal of a `type` (SELL or SPLIT) of `symbol` dated `date` behind `later`. */
