@@ -32,8 +32,12 @@ describeEachEngine('trading', (db, engine) => {
 
   const place = (input: Record<string, unknown>, k = key) => gql(url, k, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { ${ORDER_FIELDS} } }`, { i: input });
   const cancel = (id: string, k = key) => gql(url, k, `mutation($id: ID!) { cancelOrder(id: $id) { ${ORDER_FIELDS} } }`, { id });
-  const fill = (input: Record<string, unknown>, k = key) =>
-    gql(url, k, `mutation($i: FillInput!) { recordFill(input: $i) { id externalId quantity price fee transactionId } }`, { i: { executedAt: new Date().toISOString(), ...input } });
+  /** Executed when its order was placed unless the input says otherwise: the same instant for every replay, and not before the placement. */
+  const fill = async (input: Record<string, unknown>, k = key) => {
+    const placed = await db().prisma.order.findUnique({ where: { id: String(input.orderId) }, select: { createdAt: true } });
+    const executedAt = (placed?.createdAt ?? new Date()).toISOString();
+    return gql(url, k, `mutation($i: FillInput!) { recordFill(input: $i) { id externalId quantity price fee transactionId } }`, { i: { executedAt, ...input } });
+  };
   const order = (id: string) => gql(url, key, `query($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`, { id });
 
   async function funded(name: string, holding?: string): Promise<string> {
