@@ -42,19 +42,20 @@ export interface LaterSplit {
 
 /**
  * SQL for the latest SELL or SPLIT of `securityId` in `portfolioId` in the way of a SELL or SPLIT
- * dated `date` (a SELL or SPLIT dated after it, a SPLIT on its day), as a JSON LaterRelief, or
- * NULL. Two index range scans: the portfolio's transactions dated after `date`
- * (transactions_portfolio_id_trade_date_id_idx; for a sale dated today, next to nothing) and
- * the security's splits on `date` (transactions_split_idx).
+ * dated `date` (a SELL or SPLIT dated after it, else a SPLIT on its day), as a JSON LaterRelief,
+ * or NULL. An index range scan of the portfolio's transactions dated after `date`
+ * (transactions_portfolio_id_trade_date_id_idx: for a sale dated today, next to nothing), and
+ * only when it finds none a probe of the security's splits on `date` (transactions_split_idx).
  */
 export function laterReliefSql(portfolioId: Prisma.Sql, securityId: Prisma.Sql, date: string): Prisma.Sql {
-  return Prisma.sql`(SELECT json_build_object('id', t.id, 'type', t.type::text, 'date', t.trade_date::text) FROM (
-      SELECT id, type, trade_date, created_at FROM transactions
-      WHERE portfolio_id = ${portfolioId} AND trade_date > ${date}::date AND security_id = ${securityId} AND type IN ('SELL', 'SPLIT')
-      UNION ALL
-      SELECT id, type, trade_date, created_at FROM transactions
-      WHERE portfolio_id = ${portfolioId} AND security_id = ${securityId} AND trade_date = ${date}::date AND type = 'SPLIT') t
-    ORDER BY t.trade_date DESC, t.created_at DESC LIMIT 1)`;
+  const relief = Prisma.sql`json_build_object('id', t.id, 'type', t.type::text, 'date', t.trade_date::text)`;
+  return Prisma.sql`COALESCE(
+    (SELECT ${relief} FROM transactions t
+      WHERE t.portfolio_id = ${portfolioId} AND t.trade_date > ${date}::date AND t.security_id = ${securityId} AND t.type IN ('SELL', 'SPLIT')
+      ORDER BY t.trade_date DESC, t.created_at DESC LIMIT 1),
+    (SELECT ${relief} FROM transactions t
+      WHERE t.portfolio_id = ${portfolioId} AND t.security_id = ${securityId} AND t.trade_date = ${date}::date AND t.type = 'SPLIT'
+      ORDER BY t.created_at DESC LIMIT 1))`;
 }
 
 /**
