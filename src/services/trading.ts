@@ -77,8 +77,8 @@ interface FillTarget {
   laterRelief: LaterRelief | null;
   /** A BUY's: the SPLITs of the security booked on or after the fill's trade date, which restate its lot. */
   laterSplits: LaterSplit[] | null;
-  /** When the order was placed: no fill executes before. */
-  placedAt: Date;
+  /** When the order was placed (ISO 8601, UTC, milliseconds as stored): no fill executes before. */
+  placedAt: string;
   /** Σ quantity × price of the order's fills so far, exact (NUMERIC). */
   filledValue: string;
   lots: { id: string; q0: string; q: string; c: string; d: string }[];
@@ -304,7 +304,7 @@ export class TradingService {
              p.xmin::text AS "portfolioVersion", o.xmin::text AS "orderVersion",
              (SELECT f.id FROM fills f WHERE f.external_id = ${input.externalId}) AS "existingFill",
              ${dayEndedSql(this.lastDayClose(new Date()))} AS "dayEnded",
-             o.created_at AS "placedAt",
+             to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "placedAt",
              CASE WHEN o.side = 'SELL' THEN ${laterReliefSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt))} END AS "laterRelief",
              CASE WHEN o.side = 'BUY' THEN ${laterSplitsSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt))} END AS "laterSplits",
              o.filled_value::text AS "filledValue",
@@ -333,8 +333,8 @@ export class TradingService {
     }
     const limitProblem = fillPriceProblem(order.side, order.limit ? new D(order.limit) : null, price);
     if (limitProblem) throw badInput(limitProblem);
-    if (input.executedAt.getTime() < order.placedAt.getTime() - CLOCK_SKEW_MS) {
-      throw badInput(`executedAt ${input.executedAt.toISOString()} is before order ${order.id} was placed (${order.placedAt.toISOString()})`);
+    if (input.executedAt.getTime() < Date.parse(order.placedAt) - CLOCK_SKEW_MS) {
+      throw badInput(`executedAt ${input.executedAt.toISOString()} is before order ${order.id} was placed (${order.placedAt})`);
     }
     if (order.laterRelief) throw behindLaterRelief('SELL', order.symbol, isoDate(input.executedAt), order.laterRelief);
 
