@@ -25,6 +25,7 @@ export interface Config {
   orderExpiryPollMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   maxBodyBytes: number;
+  wsMaxMessageBytes: number;
   shutdownTimeoutMs: number;
   /** A price older than this many calendar days before the valuation date is flagged STALE. */
   stalePriceDays: number;
@@ -86,7 +87,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     orderDayClose: parseDayClose(env.ORDER_DAY_TIMEZONE || 'UTC', env.ORDER_DAY_CLOSE || '24:00'),
     orderExpiryPollMs: Math.max(100, int('ORDER_EXPIRY_POLL_MS', env.ORDER_EXPIRY_POLL_MS, 60_000)),
     logLevel: level,
-    maxBodyBytes: int('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 1024 * 1024),
+    // 16 MiB carries a full 100,000-row ingestPrices batch (about 12 MB), the mutation's own cap;
+    // protocol messages on the WebSocket are small, so they keep a far lower bound.
+    maxBodyBytes: int('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 16 * 1024 * 1024),
+    wsMaxMessageBytes: int('WS_MAX_MESSAGE_BYTES', env.WS_MAX_MESSAGE_BYTES, 1024 * 1024),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000),
     stalePriceDays: int('STALE_PRICE_DAYS', env.STALE_PRICE_DAYS, 5),
     valuationCacheTtlMs: int('VALUATION_CACHE_TTL_MS', env.VALUATION_CACHE_TTL_MS, 5000),

@@ -98,7 +98,7 @@ async function buildApp({ config, db, log }: { config: Config; db: Database; log
   const webhooks = new WebhookWorker(services.webhooks, bus, log).start();
   // DAY orders: every process sweeps; the conditional UPDATE expires each order once.
   const orderExpiry = new OrderExpiryWorker(services.orderExpiry, config.orderExpiryPollMs, log).start();
-  const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.maxBodyBytes, live: { realtime, maxSubscriptions: config.wsMaxSubscriptions, maxBufferBytes: config.wsMaxBufferBytes }, limits: config.queryLimits, rateLimits, bus, authRecheckMs: config.wsAuthRecheckMs, stallTimeoutMs: config.wsStallTimeoutMs });
+  const ws = attachWebSocket({ server, schema, services, db, log, metrics, maxPayload: config.wsMaxMessageBytes, live: { realtime, maxSubscriptions: config.wsMaxSubscriptions, maxBufferBytes: config.wsMaxBufferBytes }, limits: config.queryLimits, rateLimits, bus, authRecheckMs: config.wsAuthRecheckMs, stallTimeoutMs: config.wsStallTimeoutMs });
 
   const apollo = new ApolloServer<GraphQLContext>({
     // The schema, executed by compiled queries where a client repeats one (compiled-execution.ts).

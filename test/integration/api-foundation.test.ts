@@ -1,5 +1,6 @@
 import { describeEachEngine } from '../support/db';
 import { codeOf, createUserWithKey, gql, startTestServer, type TestServer } from '../support/server';
+import { loadConfig } from '../../src/config';
 
 const CREATE = `mutation($input: CreatePortfolioInput!) { createPortfolio(input: $input) { id name baseCurrency costBasisMethod allowShort owner { email } } }`;
 const PORTFOLIO = `query($id: ID!) { portfolio(id: $id) { id name } }`;
@@ -209,7 +210,7 @@ describeEachEngine('API foundation', (db) => {
 
   describe('transport', () => {
     test('an oversized body is refused with 413 before it is parsed', async () => {
-      const big = JSON.stringify({ query: `{ me { id } }`, variables: { pad: 'x'.repeat(1_100_000) } });
+      const big = JSON.stringify({ query: `{ me { id } }`, variables: { pad: 'x'.repeat(loadConfig({}).maxBodyBytes) } });
       const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${alice.key}` }, body: big });
       expect(res.status).toBe(413);
       expect(((await res.json()) as any).errors[0].extensions.code).toBe('BAD_USER_INPUT');

@@ -22,7 +22,7 @@ describeEachEngine('market data ingest', (db) => {
   const events: DomainEvent[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer(db(), { MAX_BODY_BYTES: String(16 * 1024 * 1024) });
+    server = await startTestServer(db());
     admin = (await createUserWithKey(server, 'ADMIN')).key;
     user = (await createUserWithKey(server, 'USER')).key;
     server.app.bus.subscribe('prices.ingested', (e) => events.push(e));

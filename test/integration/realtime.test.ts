@@ -17,7 +17,7 @@ describeEachEngine('live updates over graphql-ws', (db) => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer(db(), { LOG_LEVEL: process.env.TEST_LOG ?? 'silent', REALTIME_COALESCE_MS: '20', WS_MAX_SUBSCRIPTIONS: '5', WS_MAX_BUFFER_BYTES: '200000', WS_STALL_TIMEOUT_MS: '8000', MAX_BODY_BYTES: '65536' });
+    server = await startTestServer(db(), { LOG_LEVEL: process.env.TEST_LOG ?? 'silent', REALTIME_COALESCE_MS: '20', WS_MAX_SUBSCRIPTIONS: '5', WS_MAX_BUFFER_BYTES: '200000', WS_STALL_TIMEOUT_MS: '8000', WS_MAX_MESSAGE_BYTES: '65536' });
     admin = (await createUserWithKey(server, 'ADMIN')).key;
     owner = await createUserWithKey(server, 'USER');
     other = await createUserWithKey(server, 'USER');
