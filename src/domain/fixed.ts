@@ -100,19 +100,19 @@ export function atScale(u: Units, scale: number): bigint {
 
 const LIMIT = pow10(D.precision);
 
-/** The number of digits of a ≥ 10^precision. */
+/** The number of decimal digits of a > 0. */
 function digitCount(a: bigint): number {
   // The double nearest a gives the count or one off it (near a power of ten); one comparison
-  // each way settles it, instead of a binary search over powers of ten.
+  // each way settles it, instead of a binary search over powers of ten or a toString.
   const f = Number(a);
   if (f < 1e300) {
     const d = Math.floor(Math.log10(f)) + 1;
     if (a >= pow10(d)) return d + 1;
     return a < pow10(d - 1) ? d - 1 : d;
   }
-  let hi = 2 * D.precision;
+  let hi = 600;
   while (a >= pow10(hi)) hi *= 2;
-  let lo = D.precision; // 10^lo ≤ a < 10^hi
+  let lo = 299; // 10^lo ≤ a < 10^hi
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     if (a >= pow10(mid)) lo = mid;
@@ -125,16 +125,29 @@ function digitCount(a: bigint): number {
 export function roundToPrecision(m: bigint): bigint {
   const a = m < 0n ? -m : m;
   if (a < LIMIT) return m;
-  const p = pow10(digitCount(a) - D.precision);
-  const q = roundedQuotient(a, p);
-  return m < 0n ? -q * p : q * p;
+  const k = digitCount(a) - D.precision;
+  const q = roundedQuotient(a, k);
+  return (m < 0n ? -q : q) * pow10(k);
 }
 
-/** a / p rounded half-even (a ≥ 0, p > 0). */
-function roundedQuotient(a: bigint, p: bigint): bigint {
-  const q = a / p;
-  const twice = 2n * (a - q * p);
-  return twice > p || (twice === p && (q & 1n) === 1n) ? q + 1n : q;
+/** 10^k / 2 (k ≥ 1). */
+const halves: bigint[] = [];
+function half(k: number): bigint {
+  return (halves[k] ??= 5n * pow10(k - 1));
+}
+
+/**
+ * a / 10^k rounded half-even (a ≥ 0, k ≥ 1). One division by half of 10^k: its quotient's
+ * last bit says whether the remainder reached the half, and only then does a product tell a
+ * tie from above it (fewer BigInt operations than quotient, product, remainder and its double).
+ */
+function roundedQuotient(a: bigint, k: number): bigint {
+  const h = half(k);
+  const q2 = a / h; // ⌊2a / 10^k⌋
+  const q = q2 >> 1n;
+  if ((q2 & 1n) === 0n) return q;
+  if (q2 * h !== a) return q + 1n;
+  return (q & 1n) === 0n ? q : q + 1n;
 }
 
 /**
@@ -146,7 +159,7 @@ export function rounded(m: bigint, scale: number): Units {
   const a = m < 0n ? -m : m;
   if (a < LIMIT) return { m, scale };
   const k = digitCount(a) - D.precision;
-  const q = roundedQuotient(a, pow10(k));
+  const q = roundedQuotient(a, k);
   const s = m < 0n ? -q : q;
   return k <= scale ? { m: s, scale: scale - k } : { m: s * pow10(k - scale), scale: 0 };
 }
@@ -186,7 +199,7 @@ export function divide(a: Units, b: Units): Units {
   if (a.m === 0n) return { m: 0n, scale: 0 };
   const x = a.m < 0n ? -a.m : a.m;
   const y = b.m < 0n ? -b.m : b.m;
-  const k = D.precision + 1 + y.toString().length - x.toString().length; // x·10^k / y ≥ 10^precision
+  const k = D.precision + 1 + digitCount(y) - digitCount(x); // x·10^k / y ≥ 10^precision
   const num = k >= 0 ? x * pow10(k) : x;
   const den = k >= 0 ? y : y * pow10(-k);
   const q = num / den;
@@ -213,7 +226,7 @@ export function ln(x: Units): Units {
   if (dm === 0n) return { m: 0n, scale: 0 };
   if (2n * x.m < one || x.m > 2n * one) return unitsOf(decimalOf(x.m, x.scale).ln());
   // x − 1 has `zeros` zeros after the decimal point: so many more digits keep the result's 40.
-  const zeros = x.scale - (dm < 0n ? -dm : dm).toString().length;
+  const zeros = x.scale - digitCount(dm < 0n ? -dm : dm);
   const scale = D.precision + LN_GUARD + Math.max(0, zeros);
   const unit = pow10(scale);
   // Each truncating division errs by < 1 unit; |z²| ≤ 1/9 keeps the errors from growing, so the
