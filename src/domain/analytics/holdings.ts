@@ -3,7 +3,7 @@ import * as fixed from '../fixed';
 import type { Units } from '../fixed';
 import type { FxTable } from '../fx';
 import { LedgerReplay, replayOrder, type CloseSeries, type LedgerEntry } from '../nav-series';
-import { brinsonFachlerUnits, carinoUnits, linkCarinoUnits, toDecimals, type AttributionResult, type GroupInputUnits, type ResultUnits } from './attribution';
+import { brinsonFachlerPeriod, carinoUnits, linkCarinoUnits, toDecimals, withTotals, type AttributionResult, type GroupInputUnits, type PeriodUnits } from './attribution';
 import type { BenchmarkDay } from './benchmark';
 
 // Bound once: under tsx's CommonJS output each `fixed.f(…)` call would otherwise read the
@@ -335,7 +335,7 @@ export interface HoldingContribution {
  * significant digits each) and rounded once at the end, to 40 significant digits (the average
  * weight: that exact sum divided by the day count); cash's contribution alike. Brinson-Fachler
  * and Carino run on units (attribution.ts), with the digits of the Decimal formulas; the
- * per-day results are converted to Decimals only when `daily` is read.
+ * per-day effects are summed and converted to Decimals only when `daily` is read.
  */
 export function dailyAttribution(
   portfolio: PortfolioDays,
@@ -373,7 +373,7 @@ export function dailyAttribution(
     const x = slots[j];
     return x && x.securityId === sid ? x : (slots[j] = securitySums(sid));
   };
-  const daily: ResultUnits[] = [];
+  const daily: PeriodUnits[] = [];
   const counted: { day: PortfolioDay; inv: Units }[] = [];
   for (const d of portfolio.days) {
     const b = bByDate.get(d.date);
@@ -417,7 +417,7 @@ export function dailyAttribution(
       const largest = inputs.reduce((a, c) => (compare(magnitude(c.wp), magnitude(a.wp)) > 0 ? c : a));
       largest.wp = plus(largest.wp, remainder);
     }
-    daily.push(brinsonFachlerUnits(inputs));
+    daily.push(brinsonFachlerPeriod(inputs));
   }
   // ln(1 + R_t) serves both the effects' k_t and the contributions' (against a zero benchmark).
   const logs = new Map<string, Units>();
@@ -457,9 +457,9 @@ export function dailyAttribution(
   let decimals: AttributionResult[] | null = null;
   return {
     linked: toDecimals(linkedUnits),
-    // The per-day results in Decimals only when asked for (the service reads the linked ones).
+    // The per-day results, with their effects summed, in Decimals only when asked for (the service reads the linked ones).
     get daily() {
-      return (decimals ??= daily.map(toDecimals));
+      return (decimals ??= daily.map((p) => toDecimals(withTotals(p))));
     },
     contributions,
     cashContribution: decimalOf(cash, scale + linkScale).toSignificantDigits(D.precision),
