@@ -58,10 +58,17 @@ export function unitsOf(d: D): Units {
  * parser was most of the NAV series' load).
  */
 export function unitsOfText(text: string): Units {
-  const first = text.charCodeAt(0) === 45 ? 1 : 0;
+  return unitsOfTextAt(text, 0, text.length);
+}
+
+/** unitsOfText(text.slice(start, end)), read in place: a caller scanning a long text slices nothing. */
+export function unitsOfTextAt(text: string, start: number, end: number): Units {
+  const first = text.charCodeAt(start) === 45 ? start + 1 : start;
+  const bad = () => new RangeError(`not a plain decimal: ${text.slice(start, Math.min(end, start + 40))}`);
   // NUMERIC(30, 10) prints ten decimals; trailing zeros only widen every later product.
-  let n = text.length;
-  if (text.indexOf('.') > first && text.charCodeAt(n - 1) === 48) {
+  let n = end;
+  const dot = text.indexOf('.', first + 1);
+  if (dot >= 0 && dot < n && text.charCodeAt(n - 1) === 48) {
     while (text.charCodeAt(n - 1) === 48) n--;
     if (text.charCodeAt(n - 1) === 46) n--;
   }
@@ -71,12 +78,12 @@ export function unitsOfText(text: string): Units {
     const c = text.charCodeAt(k);
     if (c >= 48 && c <= 57) v = v * 10 + (c - 48);
     else if (c === 46 && point < 0 && k > first && k < n - 1) point = k;
-    else throw new RangeError(`not a plain decimal: ${text.slice(0, 40)}`);
+    else throw bad();
   }
-  if (n === first) throw new RangeError(`not a plain decimal: ${text.slice(0, 40)}`);
+  if (n === first) throw bad();
   const digits = n - first - (point < 0 ? 0 : 1);
   const magnitude = digits <= 15 ? BigInt(v) : BigInt(point < 0 ? text.slice(first, n) : text.slice(first, point) + text.slice(point + 1, n));
-  return { m: first ? -magnitude : magnitude, scale: point < 0 ? 0 : n - point - 1 };
+  return { m: first > start ? -magnitude : magnitude, scale: point < 0 ? 0 : n - point - 1 };
 }
 
 /** m / 10^scale as a Decimal, exactly (the constructor does not round). */
