@@ -64,7 +64,6 @@ export function unitsOfText(text: string): Units {
 /** unitsOfText(text.slice(start, end)), read in place: a caller scanning a long text slices nothing. */
 export function unitsOfTextAt(text: string, start: number, end: number): Units {
   const first = text.charCodeAt(start) === 45 ? start + 1 : start;
-  const bad = () => new RangeError(`not a plain decimal: ${text.slice(start, Math.min(end, start + 40))}`);
   // NUMERIC(30, 10) prints ten decimals; trailing zeros only widen every later product.
   let n = end;
   const dot = text.indexOf('.', first + 1);
@@ -78,12 +77,16 @@ export function unitsOfTextAt(text: string, start: number, end: number): Units {
     const c = text.charCodeAt(k);
     if (c >= 48 && c <= 57) v = v * 10 + (c - 48);
     else if (c === 46 && point < 0 && k > first && k < n - 1) point = k;
-    else throw bad();
+    else throw notPlainDecimal(text, start, end);
   }
-  if (n === first) throw bad();
+  if (n === first) throw notPlainDecimal(text, start, end);
   const digits = n - first - (point < 0 ? 0 : 1);
   const magnitude = digits <= 15 ? BigInt(v) : BigInt(point < 0 ? text.slice(first, n) : text.slice(first, point) + text.slice(point + 1, n));
   return { m: first > start ? -magnitude : magnitude, scale: point < 0 ? 0 : n - point - 1 };
+}
+
+function notPlainDecimal(text: string, start: number, end: number): RangeError {
+  return new RangeError(`not a plain decimal: ${text.slice(start, Math.min(end, start + 40))}`);
 }
 
 /** m / 10^scale as a Decimal, exactly (the constructor does not round). */
