@@ -58,10 +58,16 @@ export function unitsOf(d: D): Units {
  * parser was most of the NAV series' load).
  */
 export function unitsOfText(text: string): Units {
-  const first = text.charCodeAt(0) === 45 ? 1 : 0;
+  return unitsOfTextAt(text, 0, text.length);
+}
+
+/** unitsOfText(text.slice(start, end)), read in place: a caller scanning a long text slices nothing. */
+export function unitsOfTextAt(text: string, start: number, end: number): Units {
+  const first = text.charCodeAt(start) === 45 ? start + 1 : start;
   // NUMERIC(30, 10) prints ten decimals; trailing zeros only widen every later product.
-  let n = text.length;
-  if (text.indexOf('.') > first && text.charCodeAt(n - 1) === 48) {
+  let n = end;
+  const dot = text.indexOf('.', first + 1);
+  if (dot >= 0 && dot < n && text.charCodeAt(n - 1) === 48) {
     while (text.charCodeAt(n - 1) === 48) n--;
     if (text.charCodeAt(n - 1) === 46) n--;
   }
@@ -71,12 +77,16 @@ export function unitsOfText(text: string): Units {
     const c = text.charCodeAt(k);
     if (c >= 48 && c <= 57) v = v * 10 + (c - 48);
     else if (c === 46 && point < 0 && k > first && k < n - 1) point = k;
-    else throw new RangeError(`not a plain decimal: ${text.slice(0, 40)}`);
+    else throw notPlainDecimal(text, start, end);
   }
-  if (n === first) throw new RangeError(`not a plain decimal: ${text.slice(0, 40)}`);
+  if (n === first) throw notPlainDecimal(text, start, end);
   const digits = n - first - (point < 0 ? 0 : 1);
   const magnitude = digits <= 15 ? BigInt(v) : BigInt(point < 0 ? text.slice(first, n) : text.slice(first, point) + text.slice(point + 1, n));
-  return { m: first ? -magnitude : magnitude, scale: point < 0 ? 0 : n - point - 1 };
+  return { m: first > start ? -magnitude : magnitude, scale: point < 0 ? 0 : n - point - 1 };
+}
+
+function notPlainDecimal(text: string, start: number, end: number): RangeError {
+  return new RangeError(`not a plain decimal: ${text.slice(start, Math.min(end, start + 40))}`);
 }
 
 /** m / 10^scale as a Decimal, exactly (the constructor does not round). */
@@ -100,19 +110,19 @@ export function atScale(u: Units, scale: number): bigint {
 
 const LIMIT = pow10(D.precision);
 
-/** The number of digits of a ≥ 10^precision. */
+/** The number of decimal digits of a > 0. */
 function digitCount(a: bigint): number {
   // The double nearest a gives the count or one off it (near a power of ten); one comparison
-  // each way settles it, instead of a binary search over powers of ten.
+  // each way settles it, instead of a binary search over powers of ten or a toString.
   const f = Number(a);
   if (f < 1e300) {
     const d = Math.floor(Math.log10(f)) + 1;
     if (a >= pow10(d)) return d + 1;
     return a < pow10(d - 1) ? d - 1 : d;
   }
-  let hi = 2 * D.precision;
+  let hi = 600;
   while (a >= pow10(hi)) hi *= 2;
-  let lo = D.precision; // 10^lo ≤ a < 10^hi
+  let lo = 299; // 10^lo ≤ a < 10^hi
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     if (a >= pow10(mid)) lo = mid;
@@ -125,16 +135,29 @@ function digitCount(a: bigint): number {
 export function roundToPrecision(m: bigint): bigint {
   const a = m < 0n ? -m : m;
   if (a < LIMIT) return m;
-  const p = pow10(digitCount(a) - D.precision);
-  const q = roundedQuotient(a, p);
-  return m < 0n ? -q * p : q * p;
+  const k = digitCount(a) - D.precision;
+  const q = roundedQuotient(a, k);
+  return (m < 0n ? -q : q) * pow10(k);
 }
 
-/** a / p rounded half-even (a ≥ 0, p > 0). */
-function roundedQuotient(a: bigint, p: bigint): bigint {
-  const q = a / p;
-  const twice = 2n * (a - q * p);
-  return twice > p || (twice === p && (q & 1n) === 1n) ? q + 1n : q;
+/** 10^k / 2 (k ≥ 1). */
+const halves: bigint[] = [];
+function half(k: number): bigint {
+  return (halves[k] ??= 5n * pow10(k - 1));
+}
+
+/**
+ * a / 10^k rounded half-even (a ≥ 0, k ≥ 1). One division by half of 10^k: its quotient's
+ * last bit says whether the remainder reached the half, and only then does a product tell a
+ * tie from above it (fewer BigInt operations than quotient, product, remainder and its double).
+ */
+function roundedQuotient(a: bigint, k: number): bigint {
+  const h = half(k);
+  const q2 = a / h; // ⌊2a / 10^k⌋
+  const q = q2 >> 1n;
+  if ((q2 & 1n) === 0n) return q;
+  if (q2 * h !== a) return q + 1n;
+  return (q & 1n) === 0n ? q : q + 1n;
 }
 
 /**
@@ -146,7 +169,7 @@ export function rounded(m: bigint, scale: number): Units {
   const a = m < 0n ? -m : m;
   if (a < LIMIT) return { m, scale };
   const k = digitCount(a) - D.precision;
-  const q = roundedQuotient(a, pow10(k));
+  const q = roundedQuotient(a, k);
   const s = m < 0n ? -q : q;
   return k <= scale ? { m: s, scale: scale - k } : { m: s * pow10(k - scale), scale: 0 };
 }
@@ -186,7 +209,7 @@ export function divide(a: Units, b: Units): Units {
   if (a.m === 0n) return { m: 0n, scale: 0 };
   const x = a.m < 0n ? -a.m : a.m;
   const y = b.m < 0n ? -b.m : b.m;
-  const k = D.precision + 1 + y.toString().length - x.toString().length; // x·10^k / y ≥ 10^precision
+  const k = D.precision + 1 + digitCount(y) - digitCount(x); // x·10^k / y ≥ 10^precision
   const num = k >= 0 ? x * pow10(k) : x;
   const den = k >= 0 ? y : y * pow10(-k);
   const q = num / den;
@@ -213,7 +236,7 @@ export function ln(x: Units): Units {
   if (dm === 0n) return { m: 0n, scale: 0 };
   if (2n * x.m < one || x.m > 2n * one) return unitsOf(decimalOf(x.m, x.scale).ln());
   // x − 1 has `zeros` zeros after the decimal point: so many more digits keep the result's 40.
-  const zeros = x.scale - (dm < 0n ? -dm : dm).toString().length;
+  const zeros = x.scale - digitCount(dm < 0n ? -dm : dm);
   const scale = D.precision + LN_GUARD + Math.max(0, zeros);
   const unit = pow10(scale);
   // Each truncating division errs by < 1 unit; |z²| ≤ 1/9 keeps the errors from growing, so the

@@ -293,17 +293,24 @@ export class AnalyticsService {
     const entries = ledger.filter((e) => e.date <= end);
     // Closes of the portfolio's own securities only: the benchmark comes summed per day and group.
     const ids = [...new Set(entries.map((e) => e.securityId).filter((s): s is string => !!s))];
-    const [securities, prices] = await Promise.all([loadSecurities(this.db, ids), loadCloseUnits(this.db, ids, start, end)]);
-    const currencies = new Set<string>([portfolio.baseCurrency, bench.currency, ...entries.map((e) => e.currency), ...[...securities.values()].map((s) => s.currency), ...bench.constituents.map((c) => c.currency)]);
-    const fx = await loadFxRange(this.db, currencies, start, end);
+    const loadingSecurities = loadSecurities(this.db, ids);
+    // FX as soon as the securities' currencies are known, beside the closes (the longer read).
+    const loadingFx = loadingSecurities.then((securities) => {
+      const currencies = new Set<string>([portfolio.baseCurrency, bench.currency, ...entries.map((e) => e.currency), ...[...securities.values()].map((s) => s.currency), ...bench.constituents.map((c) => c.currency)]);
+      return loadFxRange(this.db, currencies, start, end);
+    });
+    const [securities, prices, fx] = await Promise.all([loadingSecurities, loadCloseUnits(this.db, ids, start, end), loadingFx]);
     return { points, days, entries, securities, prices, fx, benchmark };
   }
 
   async attribution(ctx: ServiceContext, portfolioId: string, from: string, to: string, benchmarkCode: string, groupBy: GroupBy) {
     checkRange(from, to);
+    const since = this.cache.epoch; // before the benchmark is read, as in risk
+    // The benchmark is looked up beside the access check; the check's refusal comes first.
+    const lookingUp = this.benchmarkOrFail(benchmarkCode);
+    lookingUp.catch(() => undefined); // awaited below
     const p = await getReadablePortfolio(this.db, ctx, portfolioId);
-    const since = this.cache.epoch; // as in risk
-    const bench = await this.benchmarkOrFail(benchmarkCode);
+    const bench = await lookingUp;
     return this.run('attribution', p.id, [from, to, bench.code, groupBy], ctx, async () => {
       const { points, days, entries, securities, prices, fx, benchmark } = await this.attributionData(ctx, p, from, to, bench, groupBy);
       const pdays = portfolioDays({ baseCurrency: p.baseCurrency, entries, securities, prices, fx, days });

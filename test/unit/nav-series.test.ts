@@ -1,6 +1,6 @@
 import type Decimal from 'decimal.js';
 import { D, ZERO } from '../../src/domain/decimal';
-import { unitsOf, unitsOfText } from '../../src/domain/fixed';
+import { unitsOf, unitsOfText, unitsOfTextAt } from '../../src/domain/fixed';
 import { FxTable, fxQuote } from '../../src/domain/fx';
 import {
   buildNavSeries,
@@ -300,5 +300,18 @@ describe('buildNavSeries: the fixed-point sums give decimal.js\'s digits', () =>
       expect(unitsOf(new D(t)).m * 10n ** BigInt(u.scale - unitsOf(new D(t)).scale)).toBe(u.m);
     }
     for (const t of ['', '-', '1e5', '.5', '1.', '-.5', '1.2.3', 'NaN', '+1', ' 1', '12345678901234567x']) expect(() => unitsOfText(t)).toThrow('not a plain decimal');
+  });
+
+  test('unitsOfTextAt reads a field of a longer text in place as unitsOfText reads it alone', () => {
+    const fields = ['0', '-0', '52.1234000000', '7.0000000000', '-0.0000000001', '-9007199254740993.5', '123456789012345678901234567890.1234567890', '10'];
+    const text = `3,${fields.join(',')},-12`;
+    let start = 2;
+    for (const f of fields) {
+      expect(unitsOfTextAt(text, start, start + f.length)).toEqual(unitsOfText(f));
+      start += f.length + 1;
+    }
+    // A field is bounded by its range, whatever follows it.
+    expect(unitsOfTextAt('1.50,7', 0, 4)).toEqual({ m: 15n, scale: 1 });
+    for (const [t, from, to] of [['1,,2', 2, 2], ['1,-,2', 2, 3], ['5,1.,2', 2, 4], ['5,.5', 2, 4], ['5,1.2.3', 2, 7]] as const) expect(() => unitsOfTextAt(t, from, to)).toThrow('not a plain decimal');
   });
 });
