@@ -437,9 +437,11 @@ export class LedgerService {
       if (u.closedOn !== b.date || !u.qtyOpen.isZero() || !u.costBasis.isZero()) throw new Error(`lot ${u.lotId} closed as ${u.qtyOpen.toFixed()} at ${u.costBasis.toFixed()} on ${u.closedOn}`);
     }
     if (closed.length) {
+      // The ids in a FROM item, not `= ANY(list)`: on a generic plan the list would be split anew for every lot.
       out.push(Prisma.sql`closed_lots AS (
-        UPDATE lots SET qty_open = 0, cost_basis = 0, closed_on = ${b.date}::date ${gated.from}
-        WHERE ${ofSecurity} AND lots.id = ANY(${list(closed.map((u) => u.lotId), 'uuid')}))`);
+        UPDATE lots SET qty_open = 0, cost_basis = 0, closed_on = ${b.date}::date
+        FROM unnest(${list(closed.map((u) => u.lotId), 'uuid')}) AS u(id) ${gated.join}
+        WHERE ${ofSecurity} AND lots.id = u.id)`);
     }
     if (changed.length) {
       out.push(Prisma.sql`relieved_lots AS (
