@@ -16,6 +16,7 @@ import { recordSplitAction } from './corporate-actions';
 import { refuseSellBehindLaterRelief } from './sell-order-in-time';
 import { inTransaction } from './transaction';
 import { preparedStatement } from '../db/prepared';
+import { executeRows } from '../db/direct';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, currencyCode, optionalText, symbol as validSymbol } from './validate';
 
@@ -357,10 +358,10 @@ export class LedgerService {
     ctes.push(...(options.alsoWrite?.(result, gated) ?? []));
     // Every booking can change the stored daily NAV from its trade date on.
     result.written =
-      (await tx.$executeRaw`${preparedStatement}
+      (await executeRows(tx, Prisma.sql`${preparedStatement}
       WITH ${Prisma.join(ctes, ', ')}
       UPDATE portfolios SET nav_stale_from = LEAST(COALESCE(nav_stale_from, ${b.date}::date), ${b.date}::date)
-      ${gated.from} WHERE portfolios.id = ${portfolio.id}::uuid`) > 0;
+      ${gated.from} WHERE portfolios.id = ${portfolio.id}::uuid`)) > 0;
     if (!result.written) return result;
 
     afterCommit(() => {

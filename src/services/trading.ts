@@ -12,6 +12,7 @@ import { getReadablePortfolio, getWritablePortfolio, lockWritablePortfolio, Refu
 import { auditCte, writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { preparedStatement } from '../db/prepared';
+import { queryRows } from '../db/direct';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, optionalText, symbol as validSymbol, text } from './validate';
 import { isoDate, same, toD, type BookingInput, type BookOptions, type LedgerService } from './ledger';
@@ -272,7 +273,7 @@ export class TradingService {
 
   /** The order, its portfolio (null unless the actor may change it), the replay check, the fills so far and the lots the fill can touch. */
   private async readFillTarget(q: Db | Tx, ctx: ServiceContext, input: CheckedFill, lock: boolean): Promise<FillTarget | null> {
-    const rows = await q.$queryRaw<FillTarget[]>`${preparedStatement}
+    const rows = await queryRows<FillTarget>(q, Prisma.sql`${preparedStatement}
       SELECT o.id, o.status::text AS status, o.side::text AS side, o.quantity::text AS quantity, o.filled_qty::text AS filled, o.limit_price::text AS limit,
              s.id AS "securityId", s.symbol, s.currency,
              p.id AS "portfolioId", p.cost_basis_method::text AS "costBasisMethod", p.allow_short AS "allowShort",
@@ -282,7 +283,7 @@ export class TradingService {
              -- a BUY covers short lots only (found by their own index), a SELL relieves long lots only
              CASE WHEN o.side = 'BUY' THEN ${openLotsOfOrder(Prisma.sql`l.qty_open < 0`)} ELSE ${openLotsOfOrder(Prisma.sql`l.qty_open > 0`)} END AS lots
       FROM orders o JOIN securities s ON s.id = o.security_id JOIN portfolios p ON p.id = o.portfolio_id
-      WHERE o.id = ${input.orderId}::uuid AND ${writableSql(requireActor(ctx))} ${lock ? Prisma.sql`FOR UPDATE OF o` : Prisma.empty}`;
+      WHERE o.id = ${input.orderId}::uuid AND ${writableSql(requireActor(ctx))} ${lock ? Prisma.sql`FOR UPDATE OF o` : Prisma.empty}`);
     return rows[0] ?? null;
   }
 
