@@ -103,6 +103,9 @@ function positive(name: string, value: D): D {
  * row are locked so racing fills run one after the other and cannot overfill or double-book.
  */
 export class TradingService {
+  /** The last fill of each order in progress in this process: the next one starts after it (see recordFill). */
+  private readonly fillsInProgress = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
@@ -209,16 +212,39 @@ export class TradingService {
     if (input.executedAt.getTime() > Date.now() + 5 * 60_000) throw badInput(`executedAt ${input.executedAt.toISOString()} is in the future`);
     const fill: CheckedFill = { ...input, externalId, quantity, price, fee, venue: optionalText(input.venue, 'venue', 100) };
 
-    try {
-      return (await this.fillUnlocked(ctx, fill)) ?? (await this.fillLocked(ctx, fill));
-    } catch (err) {
-      // Fills are unique on externalId across orders: a race past the lookup replays the winner.
-      if (isUniqueViolation(err)) {
-        const existing = await this.db.fill.findUnique({ where: { externalId } });
-        if (existing) return this.replay(existing, fill);
+    return this.afterFillsInProgress(fill.orderId, async () => {
+      try {
+        return (await this.fillUnlocked(ctx, fill)) ?? (await this.fillLocked(ctx, fill));
+      } catch (err) {
+        // Fills are unique on externalId across orders: a race past the lookup replays the winner.
+        if (isUniqueViolation(err)) {
+          const existing = await this.db.fill.findUnique({ where: { externalId } });
+          if (existing) return this.replay(existing, fill);
+        }
+        throw err;
       }
-      throw err;
-    }
+    });
+  }
+
+  /**
+   * Fills of one order booked by this process run one after another. Two at once would read
+   * the same order row, and one of them would find its gate closed by the other's commit and
+   * read again or take the locked path (in a burst of fills, one in eight paid that); queued,
+   * each reads what the previous one committed. Only a shortcut: the gate and the locks
+   * still keep other processes' fills apart.
+   */
+  private afterFillsInProgress<T>(orderId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.fillsInProgress.get(orderId);
+    const result = previous ? previous.then(work, work) : work();
+    const done = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.fillsInProgress.set(orderId, done);
+    void done.then(() => {
+      if (this.fillsInProgress.get(orderId) === done) this.fillsInProgress.delete(orderId);
+    });
+    return result;
   }
 
   /**
