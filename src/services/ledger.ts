@@ -380,14 +380,15 @@ export class LedgerService {
    * only long ones, so only those are read; a SPLIT reads both.
    */
   async openLots(tx: Tx, portfolioId: string, securityId: string, type: TransactionType): Promise<Lot[]> {
-    const sign = type === 'BUY' ? -1 : type === 'SELL' ? 1 : 0;
+    // Written out per type, not as sign(qty_open) = $n: a BUY's `qty_open < 0` is the predicate
+    // of the partial index of open short lots, which spares it visiting every open long lot.
+    const side = type === 'BUY' ? Prisma.sql`AND qty_open < 0` : type === 'SELL' ? Prisma.sql`AND qty_open > 0` : Prisma.empty;
     // One JSON value rather than a row per lot: Prisma's per-row, per-column handling of a
     // thousand rows costs more than the database building the array.
     const rows = await tx.$queryRaw<{ lots: { id: string; q0: string; q: string; c: string; d: string }[] }[]>`
       SELECT coalesce(json_agg(json_build_object('id', id, 'q0', qty_original::text, 'q', qty_open::text, 'c', cost_basis::text, 'd', acquired_on::text)
                                ORDER BY acquired_on, created_at, id), '[]') AS lots
-      FROM lots WHERE portfolio_id = ${portfolioId}::uuid AND security_id = ${securityId}::uuid AND closed_on IS NULL
-        AND (${sign}::int = 0 OR sign(qty_open) = ${sign}::int)`;
+      FROM lots WHERE portfolio_id = ${portfolioId}::uuid AND security_id = ${securityId}::uuid AND closed_on IS NULL ${side}`;
     return rows[0]!.lots.map((r) => ({ id: r.id, qtyOriginal: new D(r.q0), qtyOpen: new D(r.q), costBasis: new D(r.c), acquiredOn: r.d }));
   }
 
