@@ -58,3 +58,25 @@ export function lastDayCloseAtOrBefore(now: Date, close: DayClose): Date {
   const today = instantOf(w.y, w.mo, w.d, close.minutes, close.timeZone);
   return new Date(today <= t ? today : instantOf(w.y, w.mo, w.d - 1, close.minutes, close.timeZone));
 }
+
+/**
+ * lastDayCloseAtOrBefore for a caller that asks on every fill: the answer stays the same from one
+ * close until the next, so it is worked out again only when `now` leaves that span (each answer
+ * costs a few Intl formattings, ~20 µs of CPU).
+ */
+export function dayCloseClock(close: DayClose): (now: Date) => Date {
+  let from = Infinity;
+  let until = -Infinity;
+  let last = new Date(0);
+  return (now) => {
+    const t = now.getTime();
+    if (t < from || t >= until) {
+      last = lastDayCloseAtOrBefore(now, close);
+      from = last.getTime();
+      // Consecutive closes are 23–25 h apart (a change of UTC offset moves one by an hour or
+      // less): 36 h after this close is past the next one and before the one after that.
+      until = lastDayCloseAtOrBefore(new Date(from + 36 * 3_600_000), close).getTime();
+    }
+    return last;
+  };
+}

@@ -18,7 +18,7 @@ import {
   annualize,
   isLongerThanOneYear,
   modifiedDietz,
-  mwr,
+  moneyWeighted,
   portfolioDays,
   riskReport,
   slicePeriod,
@@ -206,6 +206,7 @@ export class AnalyticsService {
       const cumulative = itd.slice(startIdx).map((c) => ({ date: c.date, cumulative: startIdx === 0 ? c.cumulative : ONE.plus(c.cumulative).times(inv).minus(ONE) }));
       const cumulativeTwr = cumulative[cumulative.length - 1]!.cumulative;
       const days = daysBetween(start.date, end.date);
+      const irr = moneyWeighted(points);
       return {
         from: start.date,
         to: end.date,
@@ -214,7 +215,8 @@ export class AnalyticsService {
         twr: annualize(cumulativeTwr, start.date, end.date),
         cumulativeTwr,
         modifiedDietz: annualize(modifiedDietz(points), start.date, end.date),
-        mwr: mwr(points),
+        mwr: irr.rate,
+        mwrError: irr.problem,
         startNav: start.nav,
         endNav: end.nav,
         netFlows: sum(points.slice(1).filter((x) => !x.netFlow.isZero()).map((x) => x.netFlow)),

@@ -25,3 +25,22 @@ export async function recordSplitAction(tx: Tx, security: Security, exDate: stri
     );
   }
 }
+
+/**
+ * A split happens to a holding once: a second SPLIT of the same security and date in one
+ * portfolio (whatever its ratio, without the first one's externalId, which replays it) would
+ * multiply the lots again, so it is a CONFLICT naming the first booking. Under the portfolio
+ * lock, so two such bookings racing run one after the other and the second finds the first.
+ */
+export async function refuseSplitBookedTwice(tx: Tx, portfolioId: string, security: Security, exDate: string): Promise<void> {
+  const [booked] = await tx.$queryRaw<{ id: string; ratio: string }[]>`
+    SELECT id, trim_scale(split_ratio)::text AS ratio FROM transactions
+    WHERE portfolio_id = ${portfolioId}::uuid AND trade_date = ${exDate}::date AND security_id = ${security.id}::uuid AND type = 'SPLIT'
+    ORDER BY created_at LIMIT 1`;
+  if (booked) {
+    throw new DomainError(
+      'CONFLICT',
+      `${security.symbol}'s split on ${exDate} is already booked in this portfolio (transaction ${booked.id}, splitRatio ${booked.ratio}): booking it again would apply it twice`,
+    );
+  }
+}

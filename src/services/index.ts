@@ -34,7 +34,7 @@ export function createServices(db: Db, bus: EventBus, options: ServiceOptions = 
   const analytics = new AnalyticsService(db, bus, valuation);
   return {
     ledger,
-    trading: new TradingService(db, bus, ledger),
+    trading: new TradingService(db, bus, ledger, options.orderDayClose),
     orderExpiry: new OrderExpiryService(db, bus, options.orderDayClose),
     identity: new IdentityService(db, bus, options.identity),
     sharing: new SharingService(db, bus),

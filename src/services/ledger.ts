@@ -12,7 +12,7 @@ import { isUniqueViolation } from './db';
 import type { ServiceContext } from './context';
 import { getReadablePortfolio, getWritablePortfolio } from './access';
 import { auditCte } from './audit';
-import { recordSplitAction } from './corporate-actions';
+import { recordSplitAction, refuseSplitBookedTwice } from './corporate-actions';
 import { refuseSellBehindLaterRelief } from './sell-order-in-time';
 import { inTransaction } from './transaction';
 import { preparedStatement } from '../db/prepared';
@@ -257,7 +257,10 @@ export class LedgerService {
           });
           if (existing) return { transaction: this.replay(existing, booking), replayed: true };
         }
-        if (booking.type === 'SPLIT') await recordSplitAction(tx, booking.security!, booking.date, booking.splitRatio!);
+        if (booking.type === 'SPLIT') {
+          await refuseSplitBookedTwice(tx, portfolio.id, booking.security!, booking.date);
+          await recordSplitAction(tx, booking.security!, booking.date, booking.splitRatio!);
+        }
         if (booking.type === 'SELL') await refuseSellBehindLaterRelief(tx, portfolio.id, booking);
         const booked = await this.book(tx, portfolio, booking, afterCommit, {
           alsoWrite: (booked, gated) => [

@@ -39,8 +39,18 @@ export interface IngestResult {
   errors: { index: number; message: string }[];
 }
 
-// Bars a day ahead are allowed (markets east of UTC); further ahead is a typo.
-export const MAX_FUTURE_MS = 36 * 3600 * 1000;
+const DAY_MS = 86_400_000;
+/**
+ * "No future dates beyond a day": a daily bar or FX rate may be dated tomorrow (UTC), where a
+ * market east of UTC already is, and never later (no time zone is two days ahead of UTC); a
+ * tick at most a day after now. Further ahead is a typo. Instants in ms since the epoch.
+ */
+export function latestDailyMs(now: number): number {
+  return Math.floor(now / DAY_MS) * DAY_MS + DAY_MS;
+}
+export function latestTickMs(now: number): number {
+  return now + DAY_MS;
+}
 /** What the NUMERIC(30, 10) price and NUMERIC(30, 4) volume columns hold without rounding. */
 export const PRICE_DIGITS = { integer: 20, scale: 10 };
 export const VOLUME_DIGITS = { integer: 26, scale: 4 };
@@ -145,7 +155,7 @@ export function validatePriceRows(
       ? `unknown symbol "${row.symbol}"`
       : typeof when === 'string'
         ? when
-        : when.ts.getTime() > now + MAX_FUTURE_MS
+        : when.ts.getTime() > (when.timeframe === '1d' ? latestDailyMs(now) : latestTickMs(now))
           ? `${row.date ?? row.at?.toISOString()} is in the future`
           : (barProblem(row) ??
             [row.open, row.high, row.low, row.close].map((v, k) => (v ? scaleProblem(['open', 'high', 'low', 'close'][k]!, v, PRICE_DIGITS.scale, PRICE_DIGITS.integer) : null)).find(Boolean) ??
@@ -159,7 +169,7 @@ export function validatePriceRows(
 export function validateFxRows(rows: readonly FxRowInput[], now = Date.now(), indexOffset = 0): { valid: ValidFxRow[]; errors: IngestResult['errors'] } {
   const errors: IngestResult['errors'] = [];
   const valid: ValidFxRow[] = [];
-  const latestAllowed = new Date(now + MAX_FUTURE_MS).toISOString().slice(0, 10);
+  const latestAllowed = new Date(latestDailyMs(now)).toISOString().slice(0, 10);
   rows.forEach((row, i) => {
     const index = i + indexOffset;
     try {

@@ -1,7 +1,7 @@
 import { D } from '../domain/decimal';
 import { canonicalDecimal, compareCanonical } from '../domain/decimal-text';
 import { cellsProblem, dateCell, decimalCell, record } from './csv-file';
-import { MAX_FUTURE_MS, PRICE_DIGITS, VOLUME_DIGITS, validatePriceRows, type PriceRowInput, type ValidPriceRow } from './market-data';
+import { latestDailyMs, latestTickMs, PRICE_DIGITS, VOLUME_DIGITS, validatePriceRows, type PriceRowInput, type ValidPriceRow } from './market-data';
 
 /*
  * The price file's rows, checked as the mutation checks them (validatePriceRows) at a
@@ -64,7 +64,6 @@ const ODD = Symbol('odd');
 // Read once: an imported binding is a property read through the module's exports on every use.
 const { integer: PRICE_INTEGER, scale: PRICE_SCALE } = PRICE_DIGITS;
 const { integer: VOLUME_INTEGER, scale: VOLUME_SCALE } = VOLUME_DIGITS;
-const LATEST_AHEAD_MS = MAX_FUTURE_MS;
 
 function price(cell: string | undefined): string | null | typeof ODD {
   if (cell === undefined || cell === '') return null;
@@ -117,7 +116,7 @@ export class PriceRowChecker {
     if (date && !at) when = this.date(date);
     else if (at && !date) when = instant(at);
     else return null;
-    if (!when || when.ms > now + LATEST_AHEAD_MS) return null;
+    if (!when || when.ms > (date ? latestDailyMs(now) : latestTickMs(now))) return null;
     const close = price(cells[col.close]);
     const open = col.open < 0 ? null : price(cells[col.open]);
     const high = col.high < 0 ? null : price(cells[col.high]);

@@ -16,6 +16,9 @@ import { queryRows } from '../db/direct';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, optionalText, symbol as validSymbol, text } from './validate';
 import { isoDate, same, toD, type BookingInput, type BookOptions, type LedgerService } from './ledger';
+import { dayEndedSql, END_OF_UTC_DAY } from './order-expiry';
+import { laterReliefSql, sellBehindLaterRelief, type LaterRelief } from './sell-order-in-time';
+import { dayCloseClock, type DayClose } from '../domain/trading-day';
 
 export interface PlaceOrderInput {
   portfolioId: string;
@@ -69,6 +72,10 @@ interface FillTarget {
   symbol: string;
   currency: string;
   existingFill: string | null;
+  /** A DAY order whose trading day has ended (the sweep's rule), swept yet or not. */
+  dayEnded: boolean;
+  /** A SELL's: the latest SELL or SPLIT of the security booked after the fill's trade date. */
+  laterRelief: LaterRelief | null;
   /** Σ quantity × price of the order's fills so far, exact (NUMERIC). */
   filledValue: string;
   lots: { id: string; q0: string; q: string; c: string; d: string }[];
@@ -103,6 +110,7 @@ function positive(name: string, value: D): D {
  * row are locked so racing fills run one after the other and cannot overfill or double-book.
  */
 export class TradingService {
+  private readonly lastDayClose: (now: Date) => Date;
   /** The last fill of each order in progress in this process: the next one starts after it (see recordFill). */
   private readonly fillsInProgress = new Map<string, Promise<unknown>>();
 
@@ -110,7 +118,10 @@ export class TradingService {
     private readonly db: Db,
     private readonly bus: EventBus,
     private readonly ledger: LedgerService,
-  ) {}
+    dayClose: DayClose = END_OF_UTC_DAY,
+  ) {
+    this.lastDayClose = dayCloseClock(dayClose);
+  }
 
   async placeOrder(ctx: ServiceContext, input: PlaceOrderInput): Promise<OrderRow> {
     const quantity = positive('quantity', input.quantity);
@@ -297,7 +308,12 @@ export class TradingService {
     });
   }
 
-  /** The order, its portfolio (null unless the actor may change it), the replay check, the fills so far and the lots the fill can touch. */
+  /**
+   * The order, its portfolio (null unless the actor may change it), the replay check, the fills so
+   * far, the lots the fill can touch, and what refuses it in time: its DAY ended, or (a SELL) a
+   * later SELL/SPLIT of the security (sell-order-in-time.ts; next to nothing to find for a fill
+   * dated today). Under the portfolio lock on the locked path, so what it finds is decided there.
+   */
   private async readFillTarget(q: Db | Tx, ctx: ServiceContext, input: CheckedFill, lock: boolean): Promise<FillTarget | null> {
     const rows = await queryRows<FillTarget>(q, Prisma.sql`${preparedStatement}
       SELECT o.id, o.status::text AS status, o.side::text AS side, o.quantity::text AS quantity, o.filled_qty::text AS filled, o.limit_price::text AS limit,
@@ -305,6 +321,8 @@ export class TradingService {
              p.id AS "portfolioId", p.cost_basis_method::text AS "costBasisMethod", p.allow_short AS "allowShort",
              p.xmin::text AS "portfolioVersion", o.xmin::text AS "orderVersion",
              (SELECT f.id FROM fills f WHERE f.external_id = ${input.externalId}) AS "existingFill",
+             ${dayEndedSql(this.lastDayClose(new Date()))} AS "dayEnded",
+             CASE WHEN o.side = 'SELL' THEN ${laterReliefSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt))} END AS "laterRelief",
              o.filled_value::text AS "filledValue",
              -- a BUY covers short lots only (found by their own index), a SELL relieves long lots only
              CASE WHEN o.side = 'BUY' THEN ${openLotsOfOrder(Prisma.sql`l.qty_open < 0`)} ELSE ${openLotsOfOrder(Prisma.sql`l.qty_open > 0`)} END AS lots
@@ -319,6 +337,10 @@ export class TradingService {
     if (!OPEN_ORDER_STATUSES.includes(order.status)) {
       throw new DomainError('CONFLICT', `order ${order.id} is ${order.status}: fills are accepted only for NEW or PARTIALLY_FILLED orders`);
     }
+    // What the expiry sweep will cancel takes no fill in the meantime either.
+    if (order.dayEnded) {
+      throw new DomainError('CONFLICT', `order ${order.id} is a DAY order placed before the close of ${this.lastDayClose(new Date()).toISOString()}: its trading day has ended, it takes no more fills (the expiry sweep cancels it)`);
+    }
     const total = new D(order.quantity);
     const filled = new D(order.filled);
     const remaining = total.minus(filled);
@@ -327,6 +349,7 @@ export class TradingService {
     }
     const limitProblem = fillPriceProblem(order.side, order.limit ? new D(order.limit) : null, price);
     if (limitProblem) throw badInput(limitProblem);
+    if (order.laterRelief) throw sellBehindLaterRelief(order.symbol, isoDate(input.executedAt), order.laterRelief);
 
     const transactionId = randomUUID();
     const fill: Fill = {

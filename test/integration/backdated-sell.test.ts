@@ -1,28 +1,34 @@
 import { describeEachEngine } from '../support/db';
-import { codeOf, createUserWithKey, startTestServer, type TestServer } from '../support/server';
+import { codeOf, createUserWithKey, gql, startTestServer, type TestServer } from '../support/server';
+import { countQueries } from '../support/query-counter';
+import { createServices } from '../../src/services';
+import { LocalEventBus } from '../../src/events/bus';
+import { D } from '../../src/domain/decimal';
 import { createPortfolio, ensureSecurities, footprint, gains, lots, record, recordOk } from '../support/ledger';
 
 /*
  * A backdated SELL relieves only lots acquired on or before its date, by the portfolio's
- * method among those; behind a later SELL or SPLIT of the security it is refused.
+ * method among those; behind a later SELL or SPLIT of the security it is refused, whether it
+ * is booked by recordTransaction or is a SELL order's fill (dated by its executedAt).
  */
 
 describeEachEngine('backdated SELL', (db) => {
   let server: TestServer;
   let url: string;
   let key: string;
+  let userId: string;
 
   beforeAll(async () => {
     server = await startTestServer(db());
     url = server.url;
-    key = (await createUserWithKey(server, 'USER')).key;
+    ({ key, userId } = await createUserWithKey(server, 'USER'));
     await ensureSecurities(server, [['BACK', 'USD']]);
   });
   afterAll(() => server.close());
 
   /** 10 @ 10 on 01-10 and 10 @ 20 on 03-10: LIFO and HIFO would both pick the second lot today. */
-  const twoLots = async (method: string): Promise<string> => {
-    const id = await createPortfolio(url, key, `backdated ${method}`, method);
+  const twoLots = async (method: string, name = `backdated ${method}`): Promise<string> => {
+    const id = await createPortfolio(url, key, name, method);
     await recordOk(url, key, { portfolioId: id, type: 'DEPOSIT', date: '2024-01-02', amount: '10000', currency: 'USD' });
     await recordOk(url, key, { portfolioId: id, type: 'BUY', date: '2024-01-10', symbol: 'BACK', quantity: '10', price: '10' });
     await recordOk(url, key, { portfolioId: id, type: 'BUY', date: '2024-03-10', symbol: 'BACK', quantity: '10', price: '20' });
@@ -70,5 +76,63 @@ describeEachEngine('backdated SELL', (db) => {
       ['2024-04-01', '2024-01-10', '5'],
       ['2024-05-01', '2024-01-10', '2'],
     ]);
+  });
+
+  const sellOrder = async (portfolioId: string, quantity: string): Promise<string> => {
+    const res = await gql(url, key, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, {
+      i: { portfolioId, symbol: 'BACK', side: 'SELL', type: 'MARKET', quantity, timeInForce: 'GTC' },
+    });
+    if (res.errors) throw new Error(JSON.stringify(res.errors));
+    return res.data.placeOrder.id as string;
+  };
+  const fill = (orderId: string, externalId: string, quantity: string, executedAt: string) =>
+    gql(url, key, `mutation($i: FillInput!) { recordFill(input: $i) { id } }`, { i: { orderId, externalId, quantity, price: '15', executedAt } });
+
+  test('a SELL fill dated behind a later SELL or SPLIT is refused the same way, naming it, and writes nothing; on or after its date it books', async () => {
+    const id = await twoLots('FIFO', 'backdated fills');
+    const later = await recordOk(url, key, { portfolioId: id, type: 'SELL', date: '2024-04-01', symbol: 'BACK', quantity: '5', price: '25' });
+    const oid = await sellOrder(id, '4');
+    let before = await footprint(db().prisma, id);
+    const behindSell = await fill(oid, 'late-sell-1', '1', '2024-02-01T15:00:00Z');
+    expect(codeOf(behindSell)).toBe('BAD_USER_INPUT');
+    expect(behindSell.errors![0]!.message).toBe(
+      `a SELL of BACK dated 2024-02-01 cannot be booked behind the SELL dated 2024-04-01 (transaction ${later.id}): lots are relieved in date order and booked history is not replayed`,
+    );
+    expect(await footprint(db().prisma, id)).toEqual(before);
+
+    const split = await recordOk(url, key, { portfolioId: id, type: 'SPLIT', date: '2024-05-01', symbol: 'BACK', splitRatio: '2' });
+    before = await footprint(db().prisma, id);
+    const behindSplit = await fill(oid, 'late-sell-2', '1', '2024-04-30T23:59:59Z');
+    expect(codeOf(behindSplit)).toBe('BAD_USER_INPUT');
+    expect(behindSplit.errors![0]!.message).toMatch(new RegExp(`behind the SPLIT dated 2024-05-01 \\(transaction ${split.id}\\)`));
+    expect(await footprint(db().prisma, id)).toEqual(before);
+
+    // The split's own day is in order (the check is strictly later), and so is today.
+    expect(codeOf(await fill(oid, 'late-sell-3', '1', '2024-05-01T10:00:00Z'))).toBe('none');
+    expect(codeOf(await fill(oid, 'late-sell-4', '3', new Date().toISOString()))).toBe('none');
+    expect((await gains(url, key, id)).map((g) => [g.soldOn, g.acquiredOn, g.quantity])).toEqual([
+      ['2024-04-01', '2024-01-10', '5'],
+      ['2024-05-01', '2024-01-10', '1'],
+      [new Date().toISOString().slice(0, 10), '2024-01-10', '3'],
+    ]);
+  });
+
+  // The fill path is the hot one (BENCHMARKS.md): the check rides in the read a fill makes anyway.
+  test('a SELL fill dated today with no later relief still takes two statements: the read and the booking', async () => {
+    const id = await twoLots('FIFO', 'fills today');
+    await recordOk(url, key, { portfolioId: id, type: 'SELL', date: '2024-04-01', symbol: 'BACK', quantity: '1', price: '25' });
+    const oid = await sellOrder(id, '2');
+    const counting = countQueries(db());
+    try {
+      const { trading } = createServices(counting.db.prisma, new LocalEventBus());
+      const ctx = { actor: { userId, role: 'USER' as const, apiKeyId: null }, meta: { requestId: 'count' } };
+      const fillNow = (externalId: string) => trading.recordFill(ctx, { orderId: oid, externalId, quantity: new D(1), price: new D(15), executedAt: new Date() });
+      await fillNow('count-1'); // prepares the statements on this connection
+      counting.reset();
+      await fillNow('count-2');
+      expect(counting.statements.filter((q) => !/^\s*(BEGIN|COMMIT|SET|SELECT set_config)/i.test(q))).toHaveLength(2);
+    } finally {
+      await counting.close();
+    }
   });
 });

@@ -2,9 +2,12 @@ import { describeEachEngine } from '../support/db';
 import { codeOf, createUserWithKey, startTestServer, type TestServer } from '../support/server';
 import { createPortfolio, ensureSecurities, footprint, lots, record, recordOk } from '../support/ledger';
 
-/* A SPLIT booked in any portfolio records the split in the security's corporate actions, once. */
+/*
+ * A SPLIT booked in any portfolio records the split in the security's corporate actions, once;
+ * in one portfolio a split is booked once.
+ */
 
-describeEachEngine('SPLIT → corporate actions', (db) => {
+describeEachEngine('SPLIT → corporate actions', (db, engine) => {
   let server: TestServer;
   let url: string;
   let key: string;
@@ -58,6 +61,24 @@ describeEachEngine('SPLIT → corporate actions', (db) => {
     expect((await actions('SPLT'))[0]).toEqual({ type: 'SPLIT', exDate: '2024-06-10', ratio: '2' });
   });
 
+  test('the same SPLIT again in one portfolio is a CONFLICT naming the first booking and writes nothing; its externalId replays it', async () => {
+    const id = await holding(key, 'split twice');
+    const first = await recordOk(url, key, { portfolioId: id, type: 'SPLIT', date: '2024-06-10', symbol: 'SPLT', splitRatio: '2', externalId: 'split-1' });
+    const before = await footprint(db().prisma, id);
+    for (const again of [{}, { splitRatio: '2.0' }, { externalId: 'split-2' }, { splitRatio: '3' }]) {
+      const res = await record(url, key, { portfolioId: id, type: 'SPLIT', date: '2024-06-10', symbol: 'SPLT', splitRatio: '2', ...again });
+      expect(codeOf(res)).toBe('CONFLICT');
+      expect(res.errors![0]!.message).toBe(
+        `SPLT's split on 2024-06-10 is already booked in this portfolio (transaction ${first.id}, splitRatio 2): booking it again would apply it twice`,
+      );
+      expect(await footprint(db().prisma, id)).toEqual(before);
+    }
+    const replay = await recordOk(url, key, { portfolioId: id, type: 'SPLIT', date: '2024-06-10', symbol: 'SPLT', splitRatio: '2', externalId: 'split-1' });
+    expect(replay.id).toBe(first.id);
+    expect(await footprint(db().prisma, id)).toEqual(before);
+    expect((await lots(url, key, id)).map((l) => [l.qtyOpen, l.costBasis])).toEqual([['20', '300']]);
+  });
+
   test('first SPLITs of one split racing with different ratios: one books, the other is a CONFLICT', async () => {
     const a = await holding(key, 'race a', 'RACE');
     const b = await holding(otherKey, 'race b', 'RACE');
@@ -72,5 +93,16 @@ describeEachEngine('SPLIT → corporate actions', (db) => {
     const loser = winner === 0 ? [otherKey, b] : [key, a];
     expect((await lots(url, loser[0]!, loser[1]!)).map((l) => l.qtyOpen)).toEqual(['10']);
     expect(await db().prisma.transaction.count({ where: { type: 'SPLIT', security: { symbol: 'RACE' } } })).toBe(1);
+  });
+
+  if (engine !== 'postgres') return;
+
+  test('ten identical SPLITs of one portfolio at once on PostgreSQL: one books, nine are CONFLICTs, the lots multiplied once', async () => {
+    const id = await holding(key, 'split race', 'RACE');
+    const results = await Promise.all(Array.from({ length: 10 }, () => record(url, key, { portfolioId: id, type: 'SPLIT', date: '2024-08-01', symbol: 'RACE', splitRatio: '3' })));
+    expect(results.map(codeOf).sort()).toEqual([...Array(9).fill('CONFLICT'), 'none']);
+    expect((await lots(url, key, id)).map((l) => [l.qtyOpen, l.costBasis])).toEqual([['30', '300']]);
+    expect(await db().prisma.transaction.count({ where: { portfolioId: id, type: 'SPLIT' } })).toBe(1);
+    expect(await db().prisma.auditLog.count({ where: { portfolioId: id, action: 'transaction.record' } })).toBe(2);
   });
 });

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { MarketImporter } from '../../src/services/market-import';
 import { cellsProblem, record } from '../../src/services/csv-file';
@@ -16,6 +16,8 @@ import { until } from '../support/live';
 import { freePort, startRedis, stopRedis } from '../support/redis';
 
 const run = promisify(execFile);
+/** The UTC date `n` days from today. */
+const utcDay = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
 const dir = mkdtempSync(path.join(tmpdir(), 'fg-import-'));
 
 describeEachEngine('market data file import', (db, engine) => {
@@ -60,6 +62,9 @@ describeEachEngine('market data file import', (db, engine) => {
     expect(again.accepted).toBe(6000);
     expect(await db().prisma.priceBar.count()).toBe(6000);
     expect(await db().prisma.auditLog.count({ where: { action: 'prices.import' } })).toBe(2);
+    // PostgreSQL's bulk path (COPY into a staging table) whenever the importer has a PostgreSQL URL.
+    const audit = await db().prisma.auditLog.findFirstOrThrow({ where: { action: 'prices.import' } });
+    expect(audit.after).toMatchObject({ rows: 6006, accepted: 6000, rejected: 6, engine: engine === 'postgres' ? 'copy' : 'unnest' });
   });
 
   test('odd cells, line endings and a \\r\\n split across read chunks: every row gets the verdict and the value of decimal.js + validatePriceRows', async () => {
@@ -102,6 +107,9 @@ describeEachEngine('market data file import', (db, engine) => {
       'IMP3,2001-01-22,99999999999999999999,,,99999999999999999999.9999999999,',
       'IMP3,2001-01-23,,,,,1',
       'NOPE,2001-01-24,1,1,1,1,1',
+      // Tomorrow (UTC) is taken, the day after is in the future, at any hour.
+      `IMP3,${utcDay(1)},1,1,1,1,1`,
+      `IMP3,${utcDay(2)},1,1,1,1,1`,
     ];
     odd.forEach((l, i) => {
       lines.push([l, ['\n', '\r\n', '\r'][i % 3]!]);
@@ -144,6 +152,8 @@ describeEachEngine('market data file import', (db, engine) => {
     const norm = (x: string | null) => (x === null ? null : new D(x).toFixed());
     expect(new Map(stored.map((b) => [b.k, [b.open, b.high, b.low, b.close, b.volume].map(norm)]))).toEqual(expectedBars);
     expect(expectedBars.get('IMP3 2001-01-01')).toEqual(['10', '12', '9', '11', '100']);
+    expect(expectedBars.has(`IMP3 ${utcDay(1)}`)).toBe(true);
+    expect(expectedErrors.at(-1)).toEqual([expect.any(Number), `${utcDay(2)} is in the future`]);
   });
 
   test('a bar given again in a later batch wins, with batches written over several connections', async () => {
@@ -175,6 +185,30 @@ describeEachEngine('market data file import', (db, engine) => {
     expect(await importer().importPrices(file('overlap', 0, 30, '8.5'))).toMatchObject({ accepted: 30, rejected: 0 });
     expect(await bars()).toEqual(Array.from({ length: 30 }, (_, i) => `${day(i)} 8.5`));
   });
+
+  test('a file is streamed, not loaded whole: fed through a FIFO in two halves, the first batches are committed before the second half is written', async () => {
+    await db().prisma.security.create({ data: { symbol: 'IMP5', name: 'Five', currency: 'USD' } });
+    const fifo = path.join(dir, `stream-${engine}.fifo`);
+    execFileSync('mkfifo', [fifo]);
+    const day = (i: number) => new Date(Date.UTC(1980, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+    const rows = (from: number, n: number) => Array.from({ length: n }, (_, k) => `IMP5,${day(from + k)},${10 + ((from + k) % 9)}\n`).join('');
+    const stored = () => db().prisma.priceBar.count({ where: { security: { symbol: 'IMP5' } } });
+    const progress: number[] = [];
+    const importing = new MarketImporter(db().prisma, { pgUrl: db().url, batchSize: 1000, onProgress: (p) => progress.push(p.rows) }).importPrices(fifo);
+    const writer = createWriteStream(fifo);
+    try {
+      writer.write(`symbol,date,close\n${rows(0, 2500)}`);
+      // The end of the file is not written yet: bars in the database now were written batch by batch as read.
+      await until(async () => (await stored()) >= 1000, 30_000, 'the first batch committed before the end of the file');
+      expect(progress.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      writer.end(rows(2500, 2500));
+    }
+    const r = await importing;
+    expect(r).toMatchObject({ rows: 5000, accepted: 5000, rejected: 0 });
+    expect(await stored()).toBe(5000);
+    expect(progress.at(-1)).toBe(5000);
+  }, 60_000);
 
   test('FX file: zero rate, same currency and bad cells are reported', async () => {
     const file = path.join(dir, `fx-${engine}.csv`);

@@ -115,6 +115,20 @@ describeEachEngine('trading', (db, engine) => {
     expect(list.data.portfolio.open.nodes).toEqual([{ type: 'STOP' }]);
   });
 
+  test('cancelling a PARTIALLY_FILLED order keeps its fills and filled quantity, is audited, and the order takes no more fills', async () => {
+    const pid = await funded('cancel partial');
+    const oid = (await place({ portfolioId: pid, symbol: 'ACME', side: 'BUY', type: 'MARKET', quantity: '10' })).data.placeOrder.id;
+    expect(codeOf(await fill({ orderId: oid, externalId: 'cp-1', quantity: '4', price: '10' }))).toBe('none');
+    const cancelled = await cancel(oid);
+    expect(cancelled.data.cancelOrder).toMatchObject({ status: 'CANCELLED', filledQty: '4', avgFillPrice: '10', fills: [{ externalId: 'cp-1', quantity: '4' }] });
+    const audit = await db().prisma.auditLog.findFirstOrThrow({ where: { entityId: oid, action: 'order.cancel' } });
+    expect([audit.before, audit.after]).toEqual([{ status: 'PARTIALLY_FILLED' }, { status: 'CANCELLED', filledQty: '4' }]);
+    const before = await footprint(db().prisma, pid);
+    expect(codeOf(await fill({ orderId: oid, externalId: 'cp-2', quantity: '1', price: '10' }))).toBe('CONFLICT');
+    expect(await footprint(db().prisma, pid)).toEqual(before);
+    expect((await lots(url, key, pid)).map((l) => l.qtyOpen)).toEqual(['4']);
+  });
+
   describe('bad input: refused with a clear message and nothing written', () => {
     let pid: string;
     let open: string;
@@ -154,6 +168,7 @@ describeEachEngine('trading', (db, engine) => {
       ['fill for a filled order', () => ({ orderId: filled, externalId: 'f-2', quantity: '1', price: '10' }), 'CONFLICT', /is FILLED/],
       ['overfill', () => ({ orderId: open, externalId: 'f-3', quantity: '7', price: '10' }), 'BAD_USER_INPUT', /overfill.*6 left/],
       ['zero quantity', () => ({ orderId: open, externalId: 'f-4', quantity: '0', price: '10' }), 'BAD_USER_INPUT', /quantity must be greater than 0/],
+      ['negative quantity', () => ({ orderId: open, externalId: 'f-4n', quantity: '-1', price: '10' }), 'BAD_USER_INPUT', /quantity must be greater than 0, got -1/],
       ['price with 11 decimals', () => ({ orderId: open, externalId: 'f-5', quantity: '1', price: '9.00000000001' }), 'BAD_USER_INPUT', /price has more than 10/],
       ['price above the BUY limit', () => ({ orderId: open, externalId: 'f-6', quantity: '1', price: '10.01' }), 'BAD_USER_INPUT', /above the BUY limit/],
       ['replay with different content', () => ({ orderId: open, externalId: 'b-1', quantity: '4', price: '9.6' }), 'CONFLICT', /b-1.*price/],
@@ -215,6 +230,35 @@ describeEachEngine('trading', (db, engine) => {
       // 100000 − 1000 + 1233.90
       expect(await cash(db().prisma, pid)).toEqual({ USD: '100233.9' });
       expect(await db().prisma.transaction.count({ where: { portfolioId: pid, type: 'SELL' } })).toBe(10);
+    });
+
+    // SELL fills take the unlocked fast path, recordTransaction the locked one: racing for the same
+    // lots, every sale lands whole or not at all and exactly the 100 held are sold (the 10-share
+    // sales can always take what the 50-share fills leave).
+    test('SELL fills and SELL transactions racing for 100 held: exactly 100 sold; lots, gains, cash, orders and audit reconcile', async () => {
+      for (let round = 0; round < 3; round++) {
+        const pid = await funded(`race fills and sells ${round}`, '100');
+        const orders = [];
+        for (const name of ['A', 'B']) orders.push((await place({ portfolioId: pid, symbol: 'ACME', side: 'SELL', type: 'MARKET', quantity: '50', clientOrderId: name })).data.placeOrder.id as string);
+        const [fills, sells] = await Promise.all([
+          Promise.all(orders.map((orderId, i) => fill({ orderId, externalId: `race-${round}-${i}`, quantity: '50', price: '12' }))),
+          Promise.all(Array.from({ length: 5 }, (_, i) => record(url, key, { portfolioId: pid, type: 'SELL', date: '2024-03-01', symbol: 'ACME', quantity: '10', price: '12', note: `r${i}` }))),
+        ]);
+        for (const r of [...fills, ...sells]) expect(['none', 'BAD_USER_INPUT']).toContain(codeOf(r));
+        const filled = fills.filter((r) => codeOf(r) === 'none').length;
+        const sold = sells.filter((r) => codeOf(r) === 'none').length;
+        expect(filled * 50 + sold * 10).toBe(100);
+        expect(await lots(url, key, pid)).toEqual([]);
+        const realized = await db().prisma.realizedGain.aggregate({ where: { portfolioId: pid }, _sum: { quantity: true, cost: true, proceeds: true } });
+        expect([realized._sum.quantity?.toFixed(), realized._sum.cost?.toFixed(), realized._sum.proceeds?.toFixed()]).toEqual(['100', '1000', '1200']);
+        expect(await cash(db().prisma, pid)).toEqual({ USD: '100200' });
+        expect(await db().prisma.transaction.count({ where: { portfolioId: pid, type: 'SELL' } })).toBe(filled + sold);
+        expect(await db().prisma.fill.count({ where: { orderId: { in: orders } } })).toBe(filled);
+        const statuses = (await db().prisma.order.findMany({ where: { id: { in: orders } } })).map((o) => [o.status, o.filledQty.toFixed()]).sort();
+        expect(statuses).toEqual([...Array(filled).fill(['FILLED', '50']), ...Array(2 - filled).fill(['NEW', '0'])].sort());
+        const audit = await db().prisma.auditLog.groupBy({ by: ['action'], where: { portfolioId: pid }, _count: true });
+        expect(Object.fromEntries(audit.map((a) => [a.action, a._count]))).toEqual({ 'portfolio.create': 1, 'transaction.record': 2 + sold, 'order.place': 2, ...(filled ? { 'fill.record': filled } : {}) });
+      }
     });
 
     test('ten concurrent replays of one fill: one booking', async () => {

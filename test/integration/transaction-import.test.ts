@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +22,9 @@ const CSV = [
   '2024-01-10,SPLIT,IMPA,,,,,,,2,',
 ].join('\n');
 
-describeEachEngine('transaction import', (db) => {
+const run = promisify(execFile);
+
+describeEachEngine('transaction import', (db, engine) => {
   let server: TestServer;
   let key: string;
   let userId: string;
@@ -58,4 +62,28 @@ describeEachEngine('transaction import', (db) => {
     expect(await db().prisma.transaction.count({ where: { portfolioId: pid } })).toBe(6);
     expect(await cash(db().prisma, pid)).toEqual({ USD: String(10000 - 3003 + 30) });
   });
+
+  // A separate process reaches the test database only on PostgreSQL (PGlite here is in memory).
+  if (engine !== 'postgres') return;
+
+  test('npm run import:transactions books a file as the portfolio\'s owner, shows progress, lists rejected rows by line with exit code 2, and a re-run books nothing twice', async () => {
+    const pid = await createPortfolio(server.url, key, 'import cli');
+    const cli = () =>
+      run('npx', ['tsx', 'scripts/import-transactions.ts', file, '--portfolio', pid], { env: { ...process.env, DATABASE_URL: db().url, NODE_OPTIONS: '' } }).catch(
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const first = await cli();
+    expect((first as { code?: number }).code).toBe(2);
+    expect(JSON.parse(first.stdout.trim())).toMatchObject({ portfolio: pid, rows: 10, booked: 6, alreadyBooked: 0, rejected: 4 });
+    expect(first.stderr).toMatch(/transactions: 10 rows \(100\.0%\), 6 booked, 0 already booked, 4 rejected/);
+    expect(first.stderr.match(/^line \d+/gm)).toEqual(['line 6', 'line 7', 'line 8', 'line 9']);
+    expect(first.stderr).toMatch(/line 6: .*short by 4700/);
+    const audit = await db().prisma.auditLog.findMany({ where: { portfolioId: pid, action: 'transaction.record' } });
+    expect(audit.map((a) => a.actorUserId)).toEqual(Array(6).fill(userId));
+    const again = await cli();
+    expect((again as { code?: number }).code).toBe(2);
+    expect(JSON.parse(again.stdout.trim())).toMatchObject({ rows: 10, booked: 0, alreadyBooked: 6, rejected: 4 });
+    expect(await db().prisma.transaction.count({ where: { portfolioId: pid } })).toBe(6);
+    expect(await cash(db().prisma, pid)).toEqual({ USD: String(10000 - 3003 + 30) });
+  }, 60_000);
 });

@@ -148,6 +148,18 @@ describeEachEngine('valuation, exposure and NAV series', (db) => {
     ]);
   });
 
+  test('the staleness is configurable: with STALE_PRICE_DAYS=30 the 27-day-old XOM close is fresh', async () => {
+    // This suite's server runs with 5 (XOM STALE above); another server on the same database with 30.
+    const lenient = await startTestServer(db(), { STALE_PRICE_DAYS: '30' });
+    try {
+      const v = (await gql(lenient.url, owner, VALUATION, { id: pid, asOf: '2024-03-28' })).data!.portfolio.valuation;
+      expect(v.holdings.find((x: { symbol: string }) => x.symbol === 'XOM').pricingStatus).toBe('OK');
+      expect(v).toMatchObject({ stale: false, complete: false, nav: '126337.625' }); // HSBA.L is still MISSING
+    } finally {
+      await lenient.close();
+    }
+  });
+
   test('valuation now (no asOf) uses open lots, cash balances, latest quotes and the latest rates', async () => {
     // EUR/USD is 2.0 from 03-29: SAP.DE 8,500 × 2 = 17,000; EUR cash 2,025 × 2 = 4,050.
     // positions 10,350 + 1,010 + 17,000 + 4,800 + 7,560 = 40,720; cash 89,198 + 4,050 + 2,000 = 95,248
@@ -237,4 +249,30 @@ describeEachEngine('valuation, exposure and NAV series', (db) => {
 
     expect(codeOf(await gql(server.url, owner, NAV_HISTORY, { id: pid, from: '2024-03-10', to: '2024-03-01' }))).toBe('BAD_USER_INPUT');
   }, 60_000);
+
+  test('a late FX rate marks the series stale from its date; the rebuild from there is recorded and moves only the days it reaches', async () => {
+    const history = async () => (await gql(server.url, owner, NAV_HISTORY, { id: pid, from: '2024-03-14', to: '2024-03-27' })).data!.portfolio.navHistory as { date: string; nav: string }[];
+    const before = await history();
+    const portfolio = () => db().prisma.portfolio.findUniqueOrThrow({ where: { id: pid } });
+    expect((await portfolio()).navStaleFrom).toBeNull();
+    // EUR/USD 1.2 on 03-15, where 1.08 (of 03-01) applied until the rate of 03-27.
+    const fx = await gql(server.url, admin, INGEST_FX, { input: [{ base: 'EUR', quote: 'USD', date: '2024-03-15', rate: '1.2' }] });
+    expect(fx.data!.ingestFxRates.rejected).toBe(0);
+    expect((await portfolio()).navStaleFrom?.toISOString().slice(0, 10)).toBe('2024-03-15');
+    const after = await history();
+    const runs = await db().prisma.calculationRun.findMany({ where: { portfolioId: pid, kind: 'nav_series' }, orderBy: { startedAt: 'desc' }, take: 1 });
+    expect(runs[0]!.params).toMatchObject({ from: '2024-03-15', staleFrom: '2024-03-15' });
+    expect((await portfolio()).navStaleFrom).toBeNull();
+    // EUR held 03-15 … 03-20: SAP.DE 50 × 160 (its trade price: no close before 03-28) + 2,000 EUR cash = 10,000 EUR
+    //   × (1.2 − 1.08) = + 1,200 USD; from 03-21 the 25 EUR dividend too: 10,025 × 0.12 = + 1,203.
+    // 03-14 is before the rate; 03-27 has its own rate (1.08): both unchanged.
+    const change = Object.fromEntries(after.map((p, i) => [p.date, new D(p.nav).minus(before[i]!.nav).toFixed()]));
+    expect(after.map((p) => p.date)).toEqual(before.map((p) => p.date));
+    expect(change).toEqual({
+      '2024-03-14': '0',
+      '2024-03-15': '1200', '2024-03-18': '1200', '2024-03-19': '1200', '2024-03-20': '1200',
+      '2024-03-21': '1203', '2024-03-22': '1203', '2024-03-25': '1203', '2024-03-26': '1203',
+      '2024-03-27': '0',
+    });
+  });
 });

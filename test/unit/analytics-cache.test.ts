@@ -1,5 +1,6 @@
 import { LocalEventBus } from '../../src/events/bus';
 import { AnalyticsCache } from '../../src/services/analytics-cache';
+import type { DomainEvent } from '../../src/events/types';
 
 const turn = () => new Promise((r) => setImmediate(r));
 
@@ -26,12 +27,30 @@ describe('AnalyticsCache', () => {
   });
 
   test.each([
+    { type: 'trade.booked', portfolioId: 'p1', transactionId: 't', securityId: 's', tradeDate: '2024-01-02' },
+    { type: 'cash.moved', portfolioId: 'p1', transactionId: 't', currency: 'USD', tradeDate: '2024-01-02' },
+  ] satisfies DomainEvent[])('$type drops its portfolio only', async (event) => {
+    const bus = new LocalEventBus();
+    const cache = new AnalyticsCache(bus);
+    cache.set('k1', 'p1', 1);
+    cache.set('k2', 'p2', 2);
+    bus.publish(event);
+    await turn();
+    expect([cache.get('k1'), cache.get('k2')]).toEqual([undefined, 2]);
+  });
+
+  // Prices and FX reach every portfolio (benchmarks, cross rates), so they drop everything too.
+  test.each([
+    { type: 'prices.ingested', prices: [{ securityId: 's', symbol: 'S', price: '1', ts: '2024-01-02T00:00:00.000Z' }] },
+    { type: 'fx.ingested', rates: [{ base: 'EUR', quote: 'USD', date: '2024-01-02', rate: '1.1' }] },
+    { type: 'security.changed', securityId: 's', symbol: 'S', changed: ['sector'] },
     { type: 'benchmark.changed', benchmarkId: 'b', code: 'BM' },
     { type: 'events.missed' },
-  ] as const)('$type drops every entry', async (event) => {
+  ] satisfies DomainEvent[])('$type drops every entry', async (event) => {
     const bus = new LocalEventBus();
     const cache = new AnalyticsCache(bus);
     cache.set('k', 'p', 1);
+    cache.set('k2', 'p2', 2);
     bus.publish(event);
     await turn();
     expect(cache.size).toBe(0);

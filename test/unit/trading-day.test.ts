@@ -1,4 +1,4 @@
-import { lastDayCloseAtOrBefore, parseDayClose } from '../../src/domain/trading-day';
+import { dayCloseClock, lastDayCloseAtOrBefore, parseDayClose } from '../../src/domain/trading-day';
 
 const at = (iso: string, zone: string, close: string) => lastDayCloseAtOrBefore(new Date(iso), parseDayClose(zone, close)).toISOString();
 
@@ -29,6 +29,25 @@ describe('the end of the trading day a DAY order lives until', () => {
     expect(at('2026-12-01T06:00:00.000Z', 'Asia/Tokyo', '15:00')).toBe('2026-12-01T06:00:00.000Z');
     // 2026-12-01 in Sydney is AEDT (UTC+11): 16:00 local is 05:00Z.
     expect(at('2026-11-30T23:00:00.000Z', 'Australia/Sydney', '16:00')).toBe('2026-11-30T05:00:00.000Z');
+  });
+
+  test('dayCloseClock answers as lastDayCloseAtOrBefore at every instant, forwards, backwards and across DST changes', () => {
+    for (const [zone, close, from] of [
+      ['America/New_York', '16:00', '2026-03-06T00:00:00Z'],
+      ['America/New_York', '16:00', '2026-10-30T00:00:00Z'],
+      ['Australia/Sydney', '16:00', '2026-04-03T00:00:00Z'],
+      ['Australia/Lord_Howe', '02:15', '2026-04-03T00:00:00Z'],
+      ['UTC', '24:00', '2026-11-30T00:00:00Z'],
+    ] as const) {
+      const dayClose = parseDayClose(zone, close);
+      const clock = dayCloseClock(dayClose);
+      const start = Date.parse(from);
+      // Every 7 minutes over four days, then back again, then jumps across the span.
+      const instants = Array.from({ length: 4 * 24 * 60 / 7 }, (_, i) => start + i * 7 * 60_000);
+      for (const t of [...instants, ...[...instants].reverse(), start + 3 * 86_400_000, start, start + 86_400_000 - 1]) {
+        expect([zone, new Date(t).toISOString(), clock(new Date(t)).toISOString()]).toEqual([zone, new Date(t).toISOString(), lastDayCloseAtOrBefore(new Date(t), dayClose).toISOString()]);
+      }
+    }
   });
 
   test('settings are checked', () => {

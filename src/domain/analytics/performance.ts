@@ -177,12 +177,20 @@ export function investorCashFlows(points: readonly NavPoint[]): CashFlow[] {
  * flows (e.g. nothing ever invested).
  */
 export function mwr(points: readonly NavPoint[]): D | null {
+  return moneyWeighted(points).rate;
+}
+
+/**
+ * `mwr` with the reason when it is null (the solver's message), so that a client is told
+ * why no money-weighted return exists rather than only given none.
+ */
+export function moneyWeighted(points: readonly NavPoint[]): { rate: D | null; problem: string | null } {
   if (points.length < 2) {
     validateNavPoints(points);
-    return null;
+    return { rate: null, problem: 'the period has a single close: no IRR over zero days' };
   }
   const result = xirr(investorCashFlows(points));
-  return result.ok ? result.rate : null;
+  return result.ok ? { rate: result.rate, problem: null } : { rate: null, problem: result.message };
 }
 
 export interface PerformanceSummary {

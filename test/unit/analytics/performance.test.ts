@@ -6,6 +6,7 @@ import {
   growthIndex,
   investorCashFlows,
   modifiedDietz,
+  moneyWeighted,
   mwr,
   performanceSummary,
   twr,
@@ -193,6 +194,20 @@ describe('mwr', () => {
   });
 });
 
+describe('moneyWeighted: the rate, or why there is none', () => {
+  it('gives the rate of mwr and no problem when an IRR exists (example A)', () => {
+    const m = moneyWeighted(exampleA);
+    expect(m.problem).toBeNull();
+    expect(m.rate!.eq(mwr(exampleA)!)).toBe(true);
+  });
+
+  it('names the reason when none exists', () => {
+    expect(moneyWeighted([nav('2024-01-31', '1000')])).toEqual({ rate: null, problem: 'the period has a single close: no IRR over zero days' });
+    // Nothing invested and nothing at the end: every investor flow is 0.
+    expect(moneyWeighted([nav('2024-01-31', '0'), nav('2024-02-01', '0')])).toEqual({ rate: null, problem: 'cash flows need at least one positive and one negative amount' });
+  });
+});
+
 describe('performanceSummary', () => {
   it('keeps a period of a year or less cumulative', () => {
     const s = performanceSummary(exampleA);
@@ -219,5 +234,48 @@ describe('performanceSummary', () => {
     const s = performanceSummary([]);
     expect(s).toMatchObject({ from: null, to: null, days: 0, annualized: false, mwr: null });
     expect(s.twr.isZero()).toBe(true);
+  });
+});
+
+/*
+ * Published examples with external flows, each cited.
+ *
+ * 1. CFA Institute, CFA Program Level I curriculum, Quantitative Methods ("Discounted Cash Flow
+ *    Applications": money-weighted and time-weighted rates of return): a share bought for $100 at
+ *    t = 0, a second share bought for $120 at t = 1, both sold for $130 each at t = 2, a $2.00
+ *    dividend per share at the end of each year. Published: TWR 15.84% a year, MWR 13.86%.
+ *    As this API's NAV series (dividends withdrawn at the end of their day, the second share paid
+ *    by a deposit the same day), with two 365-day years 2021-01-01 → 2023-01-01:
+ *      2021-01-01  NAV 100
+ *      2022-01-01  NAV 240 (2 × 120), net flow +120 − 2 = +118   r1 = (240 − 118 − 100)/100 = 0.22
+ *      2023-01-01  NAV 264 (2 × 130 + 2 × 2)                       r2 = (264 − 240)/240 = 0.10
+ *    TWR = (1.22 × 1.10)^(365/730) − 1 = √1.342 − 1 = 0.15844...
+ *    MWR: 100(1 + r)² + 118(1 + r) = 264 → 1 + r = (−118 + √119,524)/200 → r = 0.13861...
+ *
+ * 2. Wikipedia, "Modified Dietz method", section Example: $100 at the start of year one, an inflow
+ *    of $50 at the end of year one, $300 at the end of year two (neither year a leap year).
+ *    Published: Modified Dietz return 120% = (300 − 100 − 50)/(100 + ½ × 50); IRR 50% a year
+ *    (100 × 1.5² + 50 × 1.5 = 300). The value at the end of year one is not given: neither
+ *    measure depends on it, so two different values are tried.
+ */
+describe('published examples with flows', () => {
+  const cfa = [nav('2021-01-01', '100'), nav('2022-01-01', '240', '118'), nav('2023-01-01', '264')];
+
+  it('CFA Level I money-weighted vs time-weighted example: TWR 15.84% a year, MWR 13.86%', () => {
+    const s = performanceSummary(cfa);
+    expect(s.annualized).toBe(true);
+    expectClose(twr(cfa), '0.342');
+    expectClose(s.twr, dec('1.342').sqrt().minus(1), '1e-30');
+    expect(s.twr.toDecimalPlaces(4).toFixed()).toBe('0.1584');
+    expectClose(s.mwr, dec(119524).sqrt().minus(118).div(200).minus(1), '1e-20');
+    expect(s.mwr!.toDecimalPlaces(4).toFixed()).toBe('0.1386');
+  });
+
+  it('Wikipedia Modified Dietz example: 120% over the two years, IRR 50% a year', () => {
+    for (const midYear of ['150', '400']) {
+      const wiki = [nav('2021-01-01', '100'), nav('2022-01-01', midYear, '50'), nav('2023-01-01', '300')];
+      expectClose(modifiedDietz(wiki), '1.2');
+      expectClose(mwr(wiki), '0.5', '1e-20');
+    }
   });
 });
