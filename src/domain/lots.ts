@@ -170,7 +170,7 @@ export function isAboveZero(value: D): boolean {
   return value.isPos() && !value.isZero();
 }
 
-function isBelowZero(value: D): boolean {
+export function isBelowZero(value: D): boolean {
   return value.isNeg() && !value.isZero();
 }
 
@@ -542,4 +542,14 @@ export function applySplit(lots: readonly Lot[], ratio: D): Lot[] {
       qtyOriginal: lot.qtyOriginal.times(r).toDecimalPlaces(QTY_DP),
     };
   });
+}
+
+/**
+ * A lot as it stands after `ratios` (splits booked before it but dated on or after its
+ * acquisition, in the order they were applied): applySplit once per ratio, so its quantities
+ * are rounded step by step exactly as they would have been had it been open when each split
+ * was booked. Cost basis unchanged.
+ */
+export function restateBySplits(lot: Lot, ratios: readonly D[]): Lot {
+  return ratios.reduce((l, r) => applySplit([l], r)[0]!, lot);
 }

@@ -2,7 +2,7 @@ import { Prisma, type Lot as LotRow, type Portfolio, type RealizedGain, type Sec
 import { D, ZERO } from '../domain/decimal';
 import { DomainError } from '../domain/errors';
 import { assertIsoDate } from '../domain/dates';
-import { applySplit, coverShorts, isAboveZero, relieveLots, type Lot, type LotUpdate, type RealizedGainRow } from '../domain/lots';
+import { applySplit, coverShorts, isAboveZero, isBelowZero, relieveLots, restateBySplits, type Lot, type LotUpdate, type RealizedGainRow } from '../domain/lots';
 import { buyCost, cashEffect, sellProceeds, type TransactionType } from '../domain/ledger';
 import { scaleProblem } from '../domain/market';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +13,7 @@ import type { ServiceContext } from './context';
 import { getReadablePortfolio, getWritablePortfolio } from './access';
 import { auditCte } from './audit';
 import { recordSplitAction, refuseSplitBookedTwice } from './corporate-actions';
-import { refuseSellBehindLaterRelief } from './sell-order-in-time';
+import { laterSplits, refuseBehindLaterRelief, type LaterSplit } from './sell-order-in-time';
 import { inTransaction } from './transaction';
 import { preparedStatement } from '../db/prepared';
 import { executeRows } from '../db/direct';
@@ -64,6 +64,12 @@ export interface BookOptions {
   transactionId?: string;
   /** The open lots of the security, when the caller has already read them under the lock. */
   lots?: Lot[];
+  /**
+   * A BUY's: the SPLITs of the security already booked and dated on or after its date, in the
+   * order they were applied (sell-order-in-time.ts), read under the lock. The lot it opens is
+   * restated by them.
+   */
+  laterSplits?: LaterSplit[];
   /**
    * More data-modifying CTEs (`name AS (INSERT …)`) to run in the booking's statement,
    * given what the booking changes (for an audit entry written in the same statement) and
@@ -259,10 +265,12 @@ export class LedgerService {
         }
         if (booking.type === 'SPLIT') {
           await refuseSplitBookedTwice(tx, portfolio.id, booking.security!, booking.date);
+          await refuseBehindLaterRelief(tx, portfolio.id, booking);
           await recordSplitAction(tx, booking.security!, booking.date, booking.splitRatio!);
         }
-        if (booking.type === 'SELL') await refuseSellBehindLaterRelief(tx, portfolio.id, booking);
+        if (booking.type === 'SELL') await refuseBehindLaterRelief(tx, portfolio.id, booking);
         const booked = await this.book(tx, portfolio, booking, afterCommit, {
+          laterSplits: booking.type === 'BUY' ? await laterSplits(tx, portfolio.id, booking) : undefined,
           alsoWrite: (booked, gated) => [
             auditCte(ctx, gated, {
               action: 'transaction.record',
@@ -350,7 +358,7 @@ export class LedgerService {
     ];
     if (b.security && (b.type === 'BUY' || b.type === 'SELL' || b.type === 'SPLIT')) {
       const lots = options.lots ?? (await this.openLots(tx, portfolio.id, b.security.id, b.type));
-      ctes.push(...this.lotChanges(portfolio, b, b.security, id, lots, result, gated));
+      ctes.push(...this.lotChanges(portfolio, b, b.security, id, lots, options.laterSplits, result, gated));
     }
     if (!amount.isZero()) {
       ctes.push(Prisma.sql`cash AS (
@@ -396,7 +404,16 @@ export class LedgerService {
   }
 
   /** Runs the lot engine and returns the writes it asks for as CTEs. Throws BAD_USER_INPUT on an oversell. */
-  private lotChanges(portfolio: BookingPortfolio, b: BookingInput, security: Security, transactionId: string, lots: Lot[], result: Booked, gated: Gated): Prisma.Sql[] {
+  private lotChanges(
+    portfolio: BookingPortfolio,
+    b: BookingInput,
+    security: Security,
+    transactionId: string,
+    lots: Lot[],
+    laterSplits: readonly LaterSplit[] | undefined,
+    result: Booked,
+    gated: Gated,
+  ): Prisma.Sql[] {
     const method = portfolio.costBasisMethod;
     const out: Prisma.Sql[] = [];
     // Lot updates name the portfolio and security too: the planner cannot tell how many ids a
@@ -407,10 +424,23 @@ export class LedgerService {
     let gains: RealizedGainRow[] = [];
 
     if (b.type === 'BUY') {
+      const split = laterSplits?.[0];
+      // The short lots it would cover were restated by the split: the BUY, in pre-split shares, cannot cover them.
+      if (split && lots.some((l) => isBelowZero(l.qtyOpen) && l.acquiredOn <= b.date)) {
+        throw badInput(
+          `a BUY of ${security.symbol} dated ${b.date} cannot cover short lots behind the SPLIT dated ${split.date} (transaction ${split.id}): ` +
+            `the split restated them in post-split shares and booked history is not replayed`,
+        );
+      }
       const r = coverShorts(lots, { quantity: b.quantity!, cost: buyCost(b.quantity!, b.price!, b.fee), boughtOn: b.date, method });
       updates = r.updates;
       gains = r.gains;
       opened = r.longOpened;
+      // Bought before splits already booked: the lot is in the shares those splits made of it.
+      if (opened && laterSplits) {
+        const lot = restateBySplits({ id: '', qtyOriginal: opened.quantity, qtyOpen: opened.quantity, costBasis: opened.cost, acquiredOn: b.date }, laterSplits.map((s) => new D(s.ratio)));
+        opened = { quantity: lot.qtyOpen, cost: lot.costBasis };
+      }
     } else if (b.type === 'SELL') {
       const holdsAny = lots.some((l) => isAboveZero(l.qtyOpen) && l.acquiredOn <= b.date);
       if (!holdsAny && !portfolio.allowShort) {

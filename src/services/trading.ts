@@ -17,7 +17,7 @@ import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, optionalText, symbol as validSymbol, text } from './validate';
 import { isoDate, same, toD, type BookingInput, type BookOptions, type LedgerService } from './ledger';
 import { dayEndedSql, END_OF_UTC_DAY } from './order-expiry';
-import { laterReliefSql, sellBehindLaterRelief, type LaterRelief } from './sell-order-in-time';
+import { behindLaterRelief, laterReliefSql, laterSplitsSql, type LaterRelief, type LaterSplit } from './sell-order-in-time';
 import { dayCloseClock, type DayClose } from '../domain/trading-day';
 
 export interface PlaceOrderInput {
@@ -74,8 +74,12 @@ interface FillTarget {
   existingFill: string | null;
   /** A DAY order whose trading day has ended (the sweep's rule), swept yet or not. */
   dayEnded: boolean;
-  /** A SELL's: the latest SELL or SPLIT of the security booked after the fill's trade date. */
+  /** A SELL's: the latest SELL or SPLIT of the security booked in the way of the fill's trade date. */
   laterRelief: LaterRelief | null;
+  /** A BUY's: the SPLITs of the security booked on or after the fill's trade date, which restate its lot. */
+  laterSplits: LaterSplit[] | null;
+  /** When the order was placed (ISO 8601, UTC, milliseconds as stored): no fill executes before. */
+  placedAt: string;
   /** Σ quantity × price of the order's fills so far, exact (NUMERIC). */
   filledValue: string;
   lots: { id: string; q0: string; q: string; c: string; d: string }[];
@@ -90,6 +94,9 @@ function openLotsOfOrder(sign: Prisma.Sql): Prisma.Sql {
                 FROM lots l WHERE l.portfolio_id = o.portfolio_id AND l.security_id = o.security_id AND l.closed_on IS NULL AND ${sign})`;
 }
 const withSymbol = { security: { select: { symbol: true } } } as const;
+
+/** How far a venue's clock may be from ours: an executedAt this far ahead of now, or before the order's placement, is not refused. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 function checkScale(name: string, value: D | null | undefined): void {
   if (value == null) return;
@@ -220,7 +227,7 @@ export class TradingService {
     if (input.fee && input.fee.lt(0)) throw badInput(`fee must not be negative, got ${input.fee.toFixed()}`);
     const fee = input.fee ?? ZERO;
     if (Number.isNaN(input.executedAt.getTime())) throw badInput('executedAt is not a valid instant');
-    if (input.executedAt.getTime() > Date.now() + 5 * 60_000) throw badInput(`executedAt ${input.executedAt.toISOString()} is in the future`);
+    if (input.executedAt.getTime() > Date.now() + CLOCK_SKEW_MS) throw badInput(`executedAt ${input.executedAt.toISOString()} is in the future`);
     const fill: CheckedFill = { ...input, externalId, quantity, price, fee, venue: optionalText(input.venue, 'venue', 100) };
 
     return this.afterFillsInProgress(fill.orderId, async () => {
@@ -310,9 +317,10 @@ export class TradingService {
 
   /**
    * The order, its portfolio (null unless the actor may change it), the replay check, the fills so
-   * far, the lots the fill can touch, and what refuses it in time: its DAY ended, or (a SELL) a
-   * later SELL/SPLIT of the security (sell-order-in-time.ts; next to nothing to find for a fill
-   * dated today). Under the portfolio lock on the locked path, so what it finds is decided there.
+   * far, the lots the fill can touch, and what the fill's time means for it: its DAY ended, its
+   * placement, (a SELL) a later SELL/SPLIT of the security that refuses it, (a BUY) the SPLITs
+   * its lot is restated by (sell-order-in-time.ts; next to nothing to find for a fill dated
+   * today). Under the portfolio lock on the locked path, so what it finds is decided there.
    */
   private async readFillTarget(q: Db | Tx, ctx: ServiceContext, input: CheckedFill, lock: boolean): Promise<FillTarget | null> {
     const rows = await queryRows<FillTarget>(q, Prisma.sql`${preparedStatement}
@@ -322,7 +330,9 @@ export class TradingService {
              p.xmin::text AS "portfolioVersion", o.xmin::text AS "orderVersion",
              (SELECT f.id FROM fills f WHERE f.external_id = ${input.externalId}) AS "existingFill",
              ${dayEndedSql(this.lastDayClose(new Date()))} AS "dayEnded",
+             to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "placedAt",
              CASE WHEN o.side = 'SELL' THEN ${laterReliefSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt))} END AS "laterRelief",
+             CASE WHEN o.side = 'BUY' THEN ${laterSplitsSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt))} END AS "laterSplits",
              o.filled_value::text AS "filledValue",
              -- a BUY covers short lots only (found by their own index), a SELL relieves long lots only
              CASE WHEN o.side = 'BUY' THEN ${openLotsOfOrder(Prisma.sql`l.qty_open < 0`)} ELSE ${openLotsOfOrder(Prisma.sql`l.qty_open > 0`)} END AS lots
@@ -349,7 +359,10 @@ export class TradingService {
     }
     const limitProblem = fillPriceProblem(order.side, order.limit ? new D(order.limit) : null, price);
     if (limitProblem) throw badInput(limitProblem);
-    if (order.laterRelief) throw sellBehindLaterRelief(order.symbol, isoDate(input.executedAt), order.laterRelief);
+    if (input.executedAt.getTime() < Date.parse(order.placedAt) - CLOCK_SKEW_MS) {
+      throw badInput(`executedAt ${input.executedAt.toISOString()} is before order ${order.id} was placed (${order.placedAt})`);
+    }
+    if (order.laterRelief) throw behindLaterRelief('SELL', order.symbol, isoDate(input.executedAt), order.laterRelief);
 
     const transactionId = randomUUID();
     const fill: Fill = {
@@ -385,6 +398,7 @@ export class TradingService {
     const options: BookOptions = {
       transactionId,
       lots: order.lots.map((l) => ({ id: l.id, qtyOriginal: new D(l.q0), qtyOpen: new D(l.q), costBasis: new D(l.c), acquiredOn: l.d })),
+      laterSplits: order.laterSplits ?? undefined,
       alsoWrite: (booked, gated) => [
         Prisma.sql`new_fill AS (
           INSERT INTO fills (id, order_id, transaction_id, external_id, quantity, price, fee, executed_at, venue, created_at)

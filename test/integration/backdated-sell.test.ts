@@ -8,8 +8,9 @@ import { createPortfolio, ensureSecurities, footprint, gains, lots, record, reco
 
 /*
  * A backdated SELL relieves only lots acquired on or before its date, by the portfolio's
- * method among those; behind a later SELL or SPLIT of the security it is refused, whether it
- * is booked by recordTransaction or is a SELL order's fill (dated by its executedAt).
+ * method among those; behind a later SELL or SPLIT of the security, or a SPLIT on its own day, it
+ * is refused, whether it is booked by recordTransaction or is a SELL order's fill (dated by its
+ * executedAt).
  */
 
 describeEachEngine('backdated SELL', (db) => {
@@ -69,21 +70,26 @@ describeEachEngine('backdated SELL', (db) => {
     expect(behindSplit.errors![0]!.message).toMatch(new RegExp(`behind the SPLIT dated 2024-05-01 \\(transaction ${split.id}\\)`));
     expect(await footprint(db().prisma, id)).toEqual(before);
 
-    // On or after the last SELL/SPLIT's date is in order; a later BUY does not stand in the way.
+    // On the SPLIT's own day too (the sale came before the split); after the last SELL/SPLIT's date
+    // is in order, and a later BUY does not stand in the way.
+    expect(codeOf(await record(url, key, { portfolioId: id, type: 'SELL', date: '2024-05-01', symbol: 'BACK', quantity: '1', price: '15' }))).toBe('BAD_USER_INPUT');
     await recordOk(url, key, { portfolioId: id, type: 'BUY', date: '2024-06-01', symbol: 'BACK', quantity: '1', price: '12' });
-    await recordOk(url, key, { portfolioId: id, type: 'SELL', date: '2024-05-01', symbol: 'BACK', quantity: '2', price: '13' });
+    await recordOk(url, key, { portfolioId: id, type: 'SELL', date: '2024-05-02', symbol: 'BACK', quantity: '2', price: '13' });
     expect((await gains(url, key, id)).map((g) => [g.soldOn, g.acquiredOn, g.quantity])).toEqual([
       ['2024-04-01', '2024-01-10', '5'],
-      ['2024-05-01', '2024-01-10', '2'],
+      ['2024-05-02', '2024-01-10', '2'],
     ]);
   });
 
+  /** A GTC SELL order, as if placed on 2024-01-15 (a fill is not dated before its order's placement). */
   const sellOrder = async (portfolioId: string, quantity: string): Promise<string> => {
     const res = await gql(url, key, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }`, {
       i: { portfolioId, symbol: 'BACK', side: 'SELL', type: 'MARKET', quantity, timeInForce: 'GTC' },
     });
     if (res.errors) throw new Error(JSON.stringify(res.errors));
-    return res.data.placeOrder.id as string;
+    const id = res.data.placeOrder.id as string;
+    await db().prisma.order.update({ where: { id }, data: { createdAt: new Date('2024-01-15T14:00:00Z') } });
+    return id;
   };
   const fill = (orderId: string, externalId: string, quantity: string, executedAt: string) =>
     gql(url, key, `mutation($i: FillInput!) { recordFill(input: $i) { id } }`, { i: { orderId, externalId, quantity, price: '15', executedAt } });
@@ -107,12 +113,14 @@ describeEachEngine('backdated SELL', (db) => {
     expect(behindSplit.errors![0]!.message).toMatch(new RegExp(`behind the SPLIT dated 2024-05-01 \\(transaction ${split.id}\\)`));
     expect(await footprint(db().prisma, id)).toEqual(before);
 
-    // The split's own day is in order (the check is strictly later), and so is today.
-    expect(codeOf(await fill(oid, 'late-sell-3', '1', '2024-05-01T10:00:00Z'))).toBe('none');
+    // On the split's own day the sale came before the split (trades before a split on its day), so
+    // it is refused too; the day after is in order, and so is today.
+    expect(codeOf(await fill(oid, 'late-sell-on-split-day', '1', '2024-05-01T10:00:00Z'))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await fill(oid, 'late-sell-3', '1', '2024-05-02T10:00:00Z'))).toBe('none');
     expect(codeOf(await fill(oid, 'late-sell-4', '3', new Date().toISOString()))).toBe('none');
     expect((await gains(url, key, id)).map((g) => [g.soldOn, g.acquiredOn, g.quantity])).toEqual([
       ['2024-04-01', '2024-01-10', '5'],
-      ['2024-05-01', '2024-01-10', '1'],
+      ['2024-05-02', '2024-01-10', '1'],
       [new Date().toISOString().slice(0, 10), '2024-01-10', '3'],
     ]);
   });

@@ -32,8 +32,12 @@ describeEachEngine('trading', (db, engine) => {
 
   const place = (input: Record<string, unknown>, k = key) => gql(url, k, `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { ${ORDER_FIELDS} } }`, { i: input });
   const cancel = (id: string, k = key) => gql(url, k, `mutation($id: ID!) { cancelOrder(id: $id) { ${ORDER_FIELDS} } }`, { id });
-  const fill = (input: Record<string, unknown>, k = key) =>
-    gql(url, k, `mutation($i: FillInput!) { recordFill(input: $i) { id externalId quantity price fee transactionId } }`, { i: { executedAt: '2024-03-01T15:00:00Z', ...input } });
+  /** Executed when its order was placed unless the input says otherwise: the same instant for every replay, and not before the placement. */
+  const fill = async (input: Record<string, unknown>, k = key) => {
+    const placed = await db().prisma.order.findUnique({ where: { id: String(input.orderId) }, select: { createdAt: true } });
+    const executedAt = (placed?.createdAt ?? new Date()).toISOString();
+    return gql(url, k, `mutation($i: FillInput!) { recordFill(input: $i) { id externalId quantity price fee transactionId } }`, { i: { executedAt, ...input } });
+  };
   const order = (id: string) => gql(url, key, `query($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`, { id });
 
   async function funded(name: string, holding?: string): Promise<string> {
@@ -234,7 +238,8 @@ describeEachEngine('trading', (db, engine) => {
 
     // SELL fills take the unlocked fast path, recordTransaction the locked one: racing for the same
     // lots, every sale lands whole or not at all and exactly the 100 held are sold (the 10-share
-    // sales can always take what the 50-share fills leave).
+    // sales can always take what the 50-share fills leave). Both are dated today, as fills are: a
+    // sale dated before one already booked would be refused for that, not for the race.
     test('SELL fills and SELL transactions racing for 100 held: exactly 100 sold; lots, gains, cash, orders and audit reconcile', async () => {
       for (let round = 0; round < 3; round++) {
         const pid = await funded(`race fills and sells ${round}`, '100');
@@ -242,7 +247,7 @@ describeEachEngine('trading', (db, engine) => {
         for (const name of ['A', 'B']) orders.push((await place({ portfolioId: pid, symbol: 'ACME', side: 'SELL', type: 'MARKET', quantity: '50', clientOrderId: name })).data.placeOrder.id as string);
         const [fills, sells] = await Promise.all([
           Promise.all(orders.map((orderId, i) => fill({ orderId, externalId: `race-${round}-${i}`, quantity: '50', price: '12' }))),
-          Promise.all(Array.from({ length: 5 }, (_, i) => record(url, key, { portfolioId: pid, type: 'SELL', date: '2024-03-01', symbol: 'ACME', quantity: '10', price: '12', note: `r${i}` }))),
+          Promise.all(Array.from({ length: 5 }, (_, i) => record(url, key, { portfolioId: pid, type: 'SELL', date: new Date().toISOString().slice(0, 10), symbol: 'ACME', quantity: '10', price: '12', note: `r${i}` }))),
         ]);
         for (const r of [...fills, ...sells]) expect(['none', 'BAD_USER_INPUT']).toContain(codeOf(r));
         const filled = fills.filter((r) => codeOf(r) === 'none').length;

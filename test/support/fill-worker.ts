@@ -23,7 +23,7 @@ async function main() {
     Array.from({ length: Number(count) }, async (_, i) => {
       try {
         // A request of this user's, as the server would run it.
-        await asUser(userId!, () => services.trading.recordFill(ctx, { orderId: orderId!, externalId: `${prefix}-${i}`, quantity: new D(quantity!), price: new D(price!), executedAt: new Date('2024-03-01T15:00:00Z') }));
+        await asUser(userId!, () => services.trading.recordFill(ctx, { orderId: orderId!, externalId: `${prefix}-${i}`, quantity: new D(quantity!), price: new D(price!), executedAt: new Date() }));
         ok++;
       } catch (err) {
         const code = err instanceof DomainError ? err.code : `ERROR ${(err as Error).message}`;

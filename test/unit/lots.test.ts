@@ -10,6 +10,7 @@ import {
   isLongTerm,
   Lot,
   relieveLots,
+  restateBySplits,
 } from '../../src/domain/lots';
 
 /** Turns every Decimal into its exact string so toEqual compares exact values. */
@@ -237,6 +238,16 @@ describe('applySplit', () => {
 
   it('rejects a NaN ratio', () => {
     expectDomainError(() => applySplit([], dec(NaN)), 'BAD_USER_INPUT', 'split ratio must be a finite decimal');
+  });
+});
+
+describe('restateBySplits', () => {
+  it('applies the splits one after the other, rounding after each as applySplit does, not their product once', () => {
+    // 3.3333333333 × 1.5 = 4.99999999995 → 5, × 3 = 15; × 4.5 at once would be 14.99999999985 → 14.9999999998.
+    const bought = lot('new', '3.3333333333', '29.9999999997', '2024-02-01');
+    expect(plain(restateBySplits(bought, [dec('1.5'), dec(3)]))).toEqual({ id: 'new', qtyOriginal: '15', qtyOpen: '15', costBasis: '29.9999999997', acquiredOn: '2024-02-01' });
+    expect(plain(applySplit([bought], dec('4.5'))[0])).toMatchObject({ qtyOpen: '14.9999999998' });
+    expect(plain(restateBySplits(bought, []))).toEqual(plain(bought));
   });
 });
 
