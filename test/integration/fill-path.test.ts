@@ -38,10 +38,12 @@ describeEachEngine('fill path', (db, engine) => {
         const p = await services.portfolios.create(ctx, { name: 'one order', baseCurrency: 'USD' });
         return services.trading.placeOrder(ctx, { portfolioId: p.id, symbol, side: 'BUY', type: 'MARKET', quantity: new D(100), timeInForce: 'GTC' });
       });
+      // After the order's placement, as a fill must be.
+      const executedAt = new Date(Date.now() + 1000);
       counting.reset();
       const fills = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          asUser(userId, () => services.trading.recordFill(ctx, { orderId: order.id, externalId: `fp-${order.id}-${i}`, quantity: new D(10), price: new D(20 + i), executedAt: new Date('2024-03-01T15:00:00Z') })),
+          asUser(userId, () => services.trading.recordFill(ctx, { orderId: order.id, externalId: `fp-${order.id}-${i}`, quantity: new D(10), price: new D(20 + i), executedAt })),
         ),
       );
       expect(new Set(fills.map((f) => f.id)).size).toBe(8);
