@@ -6,6 +6,7 @@ import { PrismaClient } from '../generated/prisma/client';
 import { PrincipalPool } from './principal-pool';
 import { currentPrincipal, withPrincipal } from './principal';
 import { statementName } from './prepared';
+import { useDirectPool } from './direct';
 
 export type Engine = 'postgres' | 'pglite';
 
@@ -39,6 +40,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const adapterFactory = wholeScripts(new PrismaPg(pool, { statementNameGenerator: statementName as (query: { sql: string }) => string }));
     const prisma = new PrismaClient({ adapter: adapterFactory });
     batchPerPrincipal(prisma);
+    useDirectPool(prisma, pool);
     return {
       prisma,
       engine: 'postgres',

@@ -16,6 +16,7 @@ import { recordSplitAction, refuseSplitBookedTwice } from './corporate-actions';
 import { laterSplits, refuseBehindLaterRelief, type LaterSplit } from './sell-order-in-time';
 import { inTransaction } from './transaction';
 import { preparedStatement } from '../db/prepared';
+import { executeRows } from '../db/direct';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, currencyCode, optionalText, symbol as validSymbol } from './validate';
 
@@ -368,10 +369,10 @@ export class LedgerService {
     ctes.push(...(options.alsoWrite?.(result, gated) ?? []));
     // Every booking can change the stored daily NAV from its trade date on.
     result.written =
-      (await tx.$executeRaw`${preparedStatement}
+      (await executeRows(tx, Prisma.sql`${preparedStatement}
       WITH ${Prisma.join(ctes, ', ')}
       UPDATE portfolios SET nav_stale_from = LEAST(COALESCE(nav_stale_from, ${b.date}::date), ${b.date}::date)
-      ${gated.from} WHERE portfolios.id = ${portfolio.id}::uuid`) > 0;
+      ${gated.from} WHERE portfolios.id = ${portfolio.id}::uuid`)) > 0;
     if (!result.written) return result;
 
     afterCommit(() => {
@@ -390,14 +391,15 @@ export class LedgerService {
    * only long ones, so only those are read; a SPLIT reads both.
    */
   async openLots(tx: Tx, portfolioId: string, securityId: string, type: TransactionType): Promise<Lot[]> {
-    const sign = type === 'BUY' ? -1 : type === 'SELL' ? 1 : 0;
+    // Written out per type, not as sign(qty_open) = $n: a BUY's `qty_open < 0` is the predicate
+    // of the partial index of open short lots, which spares it visiting every open long lot.
+    const side = type === 'BUY' ? Prisma.sql`AND qty_open < 0` : type === 'SELL' ? Prisma.sql`AND qty_open > 0` : Prisma.empty;
     // One JSON value rather than a row per lot: Prisma's per-row, per-column handling of a
     // thousand rows costs more than the database building the array.
     const rows = await tx.$queryRaw<{ lots: { id: string; q0: string; q: string; c: string; d: string }[] }[]>`
       SELECT coalesce(json_agg(json_build_object('id', id, 'q0', qty_original::text, 'q', qty_open::text, 'c', cost_basis::text, 'd', acquired_on::text)
                                ORDER BY acquired_on, created_at, id), '[]') AS lots
-      FROM lots WHERE portfolio_id = ${portfolioId}::uuid AND security_id = ${securityId}::uuid AND closed_on IS NULL
-        AND (${sign}::int = 0 OR sign(qty_open) = ${sign}::int)`;
+      FROM lots WHERE portfolio_id = ${portfolioId}::uuid AND security_id = ${securityId}::uuid AND closed_on IS NULL ${side}`;
     return rows[0]!.lots.map((r) => ({ id: r.id, qtyOriginal: new D(r.q0), qtyOpen: new D(r.q), costBasis: new D(r.c), acquiredOn: r.d }));
   }
 
@@ -470,9 +472,11 @@ export class LedgerService {
       if (u.closedOn !== b.date || !u.qtyOpen.isZero() || !u.costBasis.isZero()) throw new Error(`lot ${u.lotId} closed as ${u.qtyOpen.toFixed()} at ${u.costBasis.toFixed()} on ${u.closedOn}`);
     }
     if (closed.length) {
+      // The ids in a FROM item, not `= ANY(list)`: on a generic plan the list would be split anew for every lot.
       out.push(Prisma.sql`closed_lots AS (
-        UPDATE lots SET qty_open = 0, cost_basis = 0, closed_on = ${b.date}::date ${gated.from}
-        WHERE ${ofSecurity} AND lots.id = ANY(${list(closed.map((u) => u.lotId), 'uuid')}))`);
+        UPDATE lots SET qty_open = 0, cost_basis = 0, closed_on = ${b.date}::date
+        FROM unnest(${list(closed.map((u) => u.lotId), 'uuid')}) AS u(id) ${gated.join}
+        WHERE ${ofSecurity} AND lots.id = u.id)`);
     }
     if (changed.length) {
       out.push(Prisma.sql`relieved_lots AS (

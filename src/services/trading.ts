@@ -12,6 +12,7 @@ import { getReadablePortfolio, getWritablePortfolio, lockWritablePortfolio, Refu
 import { auditCte, writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { preparedStatement } from '../db/prepared';
+import { queryRows } from '../db/direct';
 import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, optionalText, symbol as validSymbol, text } from './validate';
 import { isoDate, same, toD, type BookingInput, type BookOptions, type LedgerService } from './ledger';
@@ -117,6 +118,8 @@ function positive(name: string, value: D): D {
  */
 export class TradingService {
   private readonly lastDayClose: (now: Date) => Date;
+  /** The last fill of each order in progress in this process: the next one starts after it (see recordFill). */
+  private readonly fillsInProgress = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly db: Db,
@@ -227,16 +230,39 @@ export class TradingService {
     if (input.executedAt.getTime() > Date.now() + CLOCK_SKEW_MS) throw badInput(`executedAt ${input.executedAt.toISOString()} is in the future`);
     const fill: CheckedFill = { ...input, externalId, quantity, price, fee, venue: optionalText(input.venue, 'venue', 100) };
 
-    try {
-      return (await this.fillUnlocked(ctx, fill)) ?? (await this.fillLocked(ctx, fill));
-    } catch (err) {
-      // Fills are unique on externalId across orders: a race past the lookup replays the winner.
-      if (isUniqueViolation(err)) {
-        const existing = await this.db.fill.findUnique({ where: { externalId } });
-        if (existing) return this.replay(existing, fill);
+    return this.afterFillsInProgress(fill.orderId, async () => {
+      try {
+        return (await this.fillUnlocked(ctx, fill)) ?? (await this.fillLocked(ctx, fill));
+      } catch (err) {
+        // Fills are unique on externalId across orders: a race past the lookup replays the winner.
+        if (isUniqueViolation(err)) {
+          const existing = await this.db.fill.findUnique({ where: { externalId } });
+          if (existing) return this.replay(existing, fill);
+        }
+        throw err;
       }
-      throw err;
-    }
+    });
+  }
+
+  /**
+   * Fills of one order booked by this process run one after another. Two at once would read
+   * the same order row, and one of them would find its gate closed by the other's commit and
+   * read again or take the locked path (in a burst of fills, one in eight paid that); queued,
+   * each reads what the previous one committed. Only a shortcut: the gate and the locks
+   * still keep other processes' fills apart.
+   */
+  private afterFillsInProgress<T>(orderId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.fillsInProgress.get(orderId);
+    const result = previous ? previous.then(work, work) : work();
+    const done = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.fillsInProgress.set(orderId, done);
+    void done.then(() => {
+      if (this.fillsInProgress.get(orderId) === done) this.fillsInProgress.delete(orderId);
+    });
+    return result;
   }
 
   /**
@@ -297,7 +323,7 @@ export class TradingService {
    * today). Under the portfolio lock on the locked path, so what it finds is decided there.
    */
   private async readFillTarget(q: Db | Tx, ctx: ServiceContext, input: CheckedFill, lock: boolean): Promise<FillTarget | null> {
-    const rows = await q.$queryRaw<FillTarget[]>`${preparedStatement}
+    const rows = await queryRows<FillTarget>(q, Prisma.sql`${preparedStatement}
       SELECT o.id, o.status::text AS status, o.side::text AS side, o.quantity::text AS quantity, o.filled_qty::text AS filled, o.limit_price::text AS limit,
              s.id AS "securityId", s.symbol, s.currency,
              p.id AS "portfolioId", p.cost_basis_method::text AS "costBasisMethod", p.allow_short AS "allowShort",
@@ -311,7 +337,7 @@ export class TradingService {
              -- a BUY covers short lots only (found by their own index), a SELL relieves long lots only
              CASE WHEN o.side = 'BUY' THEN ${openLotsOfOrder(Prisma.sql`l.qty_open < 0`)} ELSE ${openLotsOfOrder(Prisma.sql`l.qty_open > 0`)} END AS lots
       FROM orders o JOIN securities s ON s.id = o.security_id JOIN portfolios p ON p.id = o.portfolio_id
-      WHERE o.id = ${input.orderId}::uuid AND ${writableSql(requireActor(ctx))} ${lock ? Prisma.sql`FOR UPDATE OF o` : Prisma.empty}`;
+      WHERE o.id = ${input.orderId}::uuid AND ${writableSql(requireActor(ctx))} ${lock ? Prisma.sql`FOR UPDATE OF o` : Prisma.empty}`);
     return rows[0] ?? null;
   }
 
