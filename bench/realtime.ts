@@ -27,7 +27,9 @@
  *        REALTIME_COALESCE_MS passed through to the server, default the server's 50 ms; SUSTAIN_S, default 20;
  *        SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/rt-prof", added to the server's node flags;
  *        SUBSCRIBE_TIMEOUT_S, default 300, how long the 10,000 subscribes may take on a loaded machine;
- *        SUSTAIN_PROFILE=<file.cpuprofile>: the server's CPU profile of the sustained phase alone, taken through its inspector)
+ *        SUSTAIN_PROFILE=<file.cpuprofile>: the server's CPU profile of the sustained phase alone, taken through its inspector;
+ *        SUBSCRIBE_HEAP_PROFILE=<file.heapprofile>: the server's sampled allocations from the 10,000 subscribes to the memory sample after them,
+ *        every allocation collected or not, or with SUBSCRIBE_HEAP_PROFILE_OF=retained only what a full GC left)
  */
 import os from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -152,9 +154,9 @@ async function inspector(inspectPort: number) {
   const ws = new WebSocket(target!.webSocketDebuggerUrl, { perMessageDeflate: false, maxPayload: 2 ** 30 });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   let nextId = 1;
-  const call = (method: string) => {
+  const call = (method: string, params?: object) => {
     const id = nextId++;
-    ws.send(JSON.stringify({ id, method }));
+    ws.send(JSON.stringify({ id, method, params }));
     return new Promise<unknown>((resolve) =>
       ws.on('message', (d) => {
         const msg = JSON.parse(String(d)) as { id?: number; result?: unknown };
@@ -313,6 +315,10 @@ async function main() {
     });
     const connectS = (performance.now() - t) / 1000;
     const mem1 = await memory(base, inspectPort);
+    const heapProfiler = process.env.SUBSCRIBE_HEAP_PROFILE ? await inspector(inspectPort) : null;
+    // Every allocation sampled, collected or not (what the sample "as it is" holds), or (=retained) only what survives the full GC.
+    const retainedOnly = process.env.SUBSCRIBE_HEAP_PROFILE_OF === 'retained';
+    await heapProfiler?.call('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: !retainedOnly, includeObjectsCollectedByMinorGC: !retainedOnly });
     t = performance.now();
     for (let s = 0; s < SOCKETS; s++)
       for (let k = 0; k < SUBS_PER_SOCKET; k++) gqlSockets[s]!.send(JSON.stringify({ id: `${s}.${k}`, type: 'subscribe', payload: { query: NAV_SUB, variables: { id: portfolioIds[portfolioOf(s, k)] } } }));
@@ -322,6 +328,12 @@ async function main() {
     if (firstErrors) throw new Error(`subscribe failed: ${String(inbox.find((m) => !m.d.includes('"navUpdated"'))!.d)}`);
     inbox.length = 0;
     const mem2 = await memory(base, inspectPort);
+    if (heapProfiler) {
+      const { profile } = (await heapProfiler.call('HeapProfiler.getSamplingProfile')) as { profile: unknown };
+      await heapProfiler.call('HeapProfiler.stopSampling');
+      writeFileSync(process.env.SUBSCRIBE_HEAP_PROFILE!, JSON.stringify(profile));
+      heapProfiler.close();
+    }
 
     // Raw sockets: the same 1,000 × 10 (id, portfolio) layout on the bare ws server.
     const rawSockets: WebSocket[] = [];
