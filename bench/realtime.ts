@@ -356,15 +356,18 @@ async function main() {
     // Every allocation sampled, collected or not (what the sample "as it is" holds), or (=retained) only what survives the full GC.
     const retainedOnly = process.env.SUBSCRIBE_HEAP_PROFILE_OF === 'retained';
     await heapProfiler?.call('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: !retainedOnly, includeObjectsCollectedByMinorGC: !retainedOnly });
+    const subscribeCpu0 = (await scrape(base)).foliograph_process_cpu_seconds_total!;
     t = performance.now();
     for (let s = 0; s < SOCKETS; s++)
       for (let k = 0; k < SUBS_PER_SOCKET; k++) gqlSockets[s]!.send(JSON.stringify({ id: `${s}.${k}`, type: 'subscribe', payload: { query: NAV_SUB, variables: { id: portfolioIds[portfolioOf(s, k)] } } }));
     await waitFor(() => inbox.length >= N_PORT * SUBS_PER_PORT, Number(process.env.SUBSCRIBE_TIMEOUT_S ?? 300) * 1000, 'the 10,000 first NAVs');
     const subscribeS = (performance.now() - t) / 1000;
+    const subscribeCpu = (await scrape(base)).foliograph_process_cpu_seconds_total! - subscribeCpu0;
     const firstErrors = inbox.filter((m) => !m.d.includes('"navUpdated"')).length;
     if (firstErrors) throw new Error(`subscribe failed: ${String(inbox.find((m) => !m.d.includes('"navUpdated"'))!.d)}`);
     inbox.length = 0;
-    const mem2 = await memory(base, inspectPort, Number(process.env.OWN_GC_WAIT_S ?? 120));
+    const ownGcWaitS = Number(process.env.OWN_GC_WAIT_S ?? 120);
+    const mem2 = await memory(base, inspectPort, ownGcWaitS);
     if (heapProfiler) {
       const { profile } = (await heapProfiler.call('HeapProfiler.getSamplingProfile')) as { profile: unknown };
       await heapProfiler.call('HeapProfiler.stopSampling');
@@ -517,11 +520,11 @@ async function main() {
     const rawP99 = median(rawRes.map((x) => x.p99));
     console.log('');
     console.log(`machine: ${os.cpus().length} vCPU ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${pgVersion}; load average ${loadAfter.map((x) => x.toFixed(2)).join(' ')}`);
-    console.log(`setup ${setupS.toFixed(0)} s; ${SOCKETS} sockets connected in ${connectS.toFixed(1)} s; ${N_PORT * SUBS_PER_PORT} subscriptions to first NAV in ${subscribeS.toFixed(1)} s; coalesce ${process.env.REALTIME_COALESCE_MS ?? '50 (default)'} ms`);
+    console.log(`setup ${setupS.toFixed(0)} s; ${SOCKETS} sockets connected in ${connectS.toFixed(1)} s; ${N_PORT * SUBS_PER_PORT} subscriptions to first NAV in ${subscribeS.toFixed(1)} s (server CPU ${subscribeCpu.toFixed(1)} s, ${((subscribeCpu / (N_PORT * SUBS_PER_PORT)) * 1e6).toFixed(0)} µs per subscription); coalesce ${process.env.REALTIME_COALESCE_MS ?? '50 (default)'} ms`);
     console.log(`| measure | figure | target |\n|---|---|---|`);
     console.log(`| memory per idle subscription, retained (heap / RSS after a full GC forced through the inspector, ÷ 10,000), beyond the ${SOCKETS.toLocaleString("en-US")} open sockets | ${perSubs(mem1.retained, mem2.retained)} | < 20 KB |`);
     console.log(`| the same with the sockets counted in (against the server before any socket) | ${perSubs(mem0.retained, mem2.retained)} | |`);
-    console.log(`| heap / RSS after the server's own next major GC, nothing forced, beyond the sockets' retained memory | ${mem2.ownGc ? `${perSubs(mem1.retained, mem2.ownGc)}, ${mem2.ownGc.afterS.toFixed(0)} s after the subscribes` : `no major GC of its own within ${process.env.OWN_GC_WAIT_S ?? 120} s`} | |`);
+    console.log(`| heap / RSS after the server's own next major GC, nothing forced, beyond the sockets' retained memory | ${mem2.ownGc ? `${perSubs(mem1.retained, mem2.ownGc)}, ${mem2.ownGc.afterS.toFixed(0)} s after the subscribes` : ownGcWaitS ? `no major GC of its own within ${ownGcWaitS} s` : 'not waited for (OWN_GC_WAIT_S=0)'} | |`);
     console.log(`| heap / RSS as sampled 2 s after the subscribes, no GC forced or waited for (the subscribes' garbage not collected yet, beside what they hold), beyond the sockets as sampled | ${perSubs(mem1.asIs, mem2.asIs)} | |`);
     if (profiled !== null) console.log(`| allocations sampled in the server from the subscribes to the memory samples after them (${process.env.SUBSCRIBE_HEAP_PROFILE}), ${retainedOnly ? 'what a full GC left' : 'every allocation, collected or not'}, ÷ 10,000 | ${(profiled / (N_PORT * SUBS_PER_PORT) / 1024).toFixed(1)} KiB | |`);
     console.log(`| tick moving 10 % (100 portfolios, 1,000 subscribers), ingest start → receipt, median of ${REPS}: p50 / p99 | ${tenthP50.toFixed(1)} / ${tenthP99.toFixed(1)} ms | p99 < 100 ms |`);
