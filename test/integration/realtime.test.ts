@@ -175,6 +175,38 @@ describeEachEngine('live updates over graphql-ws', (db) => {
     await until(() => JSON.stringify(server.app.realtime.nav.stats()) === start);
   });
 
+  test('an FX tick revalues at the rates it carries, without a load', async () => {
+    // A USD portfolio holding 1,000 EUR in cash: its NAV is 1,000 × the EUR→USD rate.
+    const created = await gql(server.url, owner.key, `mutation($i: CreatePortfolioInput!) { createPortfolio(input: $i) { id } }`, { i: { name: `fx-${Math.random()}`, baseCurrency: 'USD' } });
+    const fxp = created.data.createPortfolio.id as string;
+    const deposit = await gql(server.url, owner.key, `mutation($i: TransactionInput!) { recordTransaction(input: $i) { id } }`, { i: { portfolioId: fxp, type: 'DEPOSIT', date: '2024-01-02', amount: '1000', currency: 'EUR' } });
+    expect(deposit.errors).toBeUndefined();
+    const rate = async (date: string, value: string) => {
+      const r = await gql(server.url, admin, `mutation($i: [FxRateInput!]!) { ingestFxRates(input: $i) { accepted rejected } }`, { i: [{ base: 'EUR', quote: 'USD', date, rate: value }] });
+      expect(r.data?.ingestFxRates).toEqual({ accepted: 1, rejected: 0 });
+    };
+    await rate('2024-01-02', '1.1');
+    const nav = collect(open(owner.key), NAV_SUB, { id: fxp });
+    expect((await nav.waitFor(() => true)).data.navUpdated.nav).toBe('1100');
+    const load = jest.spyOn(server.app.services.live, 'load');
+    const rates = jest.spyOn(server.app.services.live, 'latestFxRates');
+    try {
+      await rate('2024-01-03', '1.2345');
+      expect((await nav.waitFor((v) => v.data?.navUpdated.nav === '1234.5')).data.navUpdated).toMatchObject({ previousNav: '1100', change: '134.5' });
+      // An older rate does not replace the newer one.
+      await rate('2024-01-01', '2');
+      await rate('2024-01-04', '1.0001');
+      await nav.waitFor((v) => v.data?.navUpdated.nav === '1000.1');
+      expect(nav.values.map((v) => v.data.navUpdated.nav)).toEqual(['1100', '1234.5', '1000.1']);
+      expect(load).not.toHaveBeenCalled();
+      expect(rates).not.toHaveBeenCalled();
+    } finally {
+      load.mockRestore();
+      rates.mockRestore();
+    }
+    nav.stop();
+  });
+
   test("a portfolio's state is released when its last subscriber leaves; a later subscriber's seq still grows", async () => {
     const released = await livePortfolio(server.url, admin, owner.key, 'REL', { cash: '100', qty: '1', price: '100' }); // NAV = REL's price
     await ingest(server, admin, 'REL', '100', new Date(Date.now() - 60_000));
