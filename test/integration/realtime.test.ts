@@ -125,6 +125,30 @@ describeEachEngine('live updates over graphql-ws', (db) => {
     ownersAlerts.stop();
   });
 
+  test('a rule that cleared does not fire again within its cooldown', async () => {
+    const cp = await livePortfolio(server.url, admin, owner.key, 'CDN', { cash: '100', qty: '1', price: '100' });
+    await ingest(server, admin, 'CDN', '100', new Date(Date.now() - 60_000));
+    const engine = server.app.realtime.alerts as unknown as { rules: Map<string, { active: boolean }> };
+    const sinks = () => (server.app.realtime as unknown as { alertSinks: Set<unknown> }).alertSinks.size;
+    const listening = sinks();
+    const alerts = collect(open(owner.key), ALERT_SUB, { id: cp });
+    await until(() => sinks() === listening + 1);
+    const rule = await gql(server.url, owner.key, `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { id } }`, { i: { portfolioId: cp, type: 'PRICE_ABOVE', symbol: 'CDN', threshold: '150', cooldownSeconds: 3600 } });
+    expect(rule.errors).toBeUndefined();
+    const ruleId = rule.data.createAlertRule.id as string;
+    await until(() => engine.rules.has(ruleId));
+    await ingest(server, admin, 'CDN', '160');
+    expect((await alerts.waitFor(() => true)).data.alertTriggered).toMatchObject({ ruleId, value: '160' });
+    await ingest(server, admin, 'CDN', '140'); // cleared
+    await until(() => engine.rules.get(ruleId)?.active === false);
+    await ingest(server, admin, 'CDN', '170'); // true again, within the hour
+    await until(() => engine.rules.get(ruleId)?.active === true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alerts.values).toHaveLength(1);
+    expect(await db().prisma.alertEvent.count({ where: { ruleId } })).toBe(1);
+    alerts.stop();
+  });
+
   test('priceUpdated and orderUpdated', async () => {
     const client = open(owner.key);
     const prices = collect(client, `subscription { priceUpdated(symbols: ["live"]) { symbol price at } }`);
