@@ -25,16 +25,27 @@ type SocketState = {
 };
 
 const MAX_DOCUMENTS = 500;
+/** Query text kept in all: what the cached ASTs are made from, bounded whatever the message size allows. */
+const MAX_DOCUMENT_CHARS = 1 << 20;
 
-/** A map of at most `max` entries; the oldest goes out first. */
-class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly max: number) {
-    super();
+/** Documents by query text: at most MAX_DOCUMENTS, and MAX_DOCUMENT_CHARS of text in all; the oldest go first. */
+class DocumentCache {
+  private readonly byText = new Map<string, DocumentNode>();
+  private chars = 0;
+
+  get(text: string): DocumentNode | undefined {
+    return this.byText.get(text);
   }
 
-  override set(key: K, value: V): this {
-    if (!this.has(key) && this.size >= this.max) this.delete(this.keys().next().value!);
-    return super.set(key, value);
+  set(text: string, document: DocumentNode): void {
+    if (text.length > MAX_DOCUMENT_CHARS || this.byText.has(text)) return;
+    while (this.byText.size >= MAX_DOCUMENTS || this.chars + text.length > MAX_DOCUMENT_CHARS) {
+      const oldest = this.byText.keys().next().value!;
+      this.byText.delete(oldest);
+      this.chars -= oldest.length;
+    }
+    this.byText.set(text, document);
+    this.chars += text.length;
   }
 }
 
@@ -57,10 +68,10 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
   // Documents that parsed and passed validation, by query text (what they depend on, with the
   // schema and the rules, which are fixed), as Apollo's document store does over HTTP: a text
   // subscribed again (the live case: one document, many sockets and variables) is not parsed
-  // and validated again — that was ~200 KB of garbage per subscribe, most of the heap a burst
-  // of subscribes left behind — and its subscribers share one DocumentNode (one AST held, and
+  // and validated again — that was ~175 KiB of garbage per subscribe, most of what a burst
+  // of subscribes allocated — and its subscribers share one DocumentNode (one AST held, and
   // the key of the live delivery's shared execution). Invalid texts are not kept.
-  const validDocuments = new BoundedMap<string, DocumentNode>(MAX_DOCUMENTS);
+  const validDocuments = new DocumentCache();
   const format = (errors: readonly Error[]) => errors.map((e) => formatError({ message: e.message, ...(e as { toJSON?: () => object }).toJSON?.() }, e, (err) => log.error({ err }, 'unexpected error')));
 
   // Open, authenticated sockets, so that a revoked credential can close them (4403).
