@@ -13,8 +13,10 @@
  * portfolio sit on 10 different sockets).
  *
  * Measured:
- *  - memory per idle subscription (server RSS and heap from /metrics, min of several samples,
- *    as they are and again after a full GC forced through the server's inspector on loopback);
+ *  - memory per idle subscription (server heap and RSS from /metrics, min of several samples):
+ *    retained, after a full GC forced through the server's inspector on loopback; after the
+ *    server's own next major GC (nothing forced); and as sampled 2 s after the subscribes,
+ *    garbage included;
  *  - ticks moving 10 % of the portfolios: ingestPrices over HTTP, latency from the request's
  *    start to each affected subscriber's receipt (timestamped on arrival, parsed afterwards);
  *  - ticks moving every portfolio: the same to all 10,000, beside the raw baseline in the
@@ -26,8 +28,11 @@
  * Usage: npx tsx bench/realtime.ts [reps=5]   (PG_URL, default postgresql://postgres@127.0.0.1:5432/postgres;
  *        REALTIME_COALESCE_MS passed through to the server, default the server's 50 ms; SUSTAIN_S, default 20;
  *        SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/rt-prof", added to the server's node flags;
+ *        OWN_GC_WAIT_S, default 120, how long to wait, idle, for the server's own major GC after the subscribes (0: not at all);
  *        SUBSCRIBE_TIMEOUT_S, default 300, how long the 10,000 subscribes may take on a loaded machine;
- *        SUSTAIN_PROFILE=<file.cpuprofile>: the server's CPU profile of the sustained phase alone, taken through its inspector)
+ *        SUSTAIN_PROFILE=<file.cpuprofile>: the server's CPU profile of the sustained phase alone, taken through its inspector;
+ *        SUBSCRIBE_HEAP_PROFILE=<file.heapprofile>: the server's sampled allocations from the 10,000 subscribes to the memory sample after them,
+ *        every allocation collected or not, or with SUBSCRIBE_HEAP_PROFILE_OF=retained only what a full GC left)
  */
 import os from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -121,16 +126,31 @@ async function scrape(base: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
-    const m = /^(foliograph_(?:process_cpu_seconds_total|process_resident_memory_bytes|nodejs_heap_size_used_bytes|nodejs_external_memory_bytes)) ([\d.e+]+)$/.exec(line);
+    const m = /^(foliograph_(?:process_cpu_seconds_total|process_resident_memory_bytes|nodejs_heap_size_used_bytes|nodejs_external_memory_bytes|nodejs_gc_duration_seconds_count\{kind="major"\})) ([\d.e+]+)$/.exec(line);
     if (m) out[m[1]!] = Number(m[2]);
   }
   return out;
 }
 
-/** Minimum RSS and heap over a few samples after an idle pause, as they are and after a full GC (forced through the server's inspector). */
-async function memory(base: string, inspectPort: number) {
+const MAJOR_GCS = 'foliograph_nodejs_gc_duration_seconds_count{kind="major"}';
+
+interface Memory {
+  rss: number;
+  heap: number;
+}
+
+/**
+ * The server's RSS and heap, idle (minimum of a few samples):
+ *  - `asIs`: 2 s after the phase, as they are: with whatever garbage the phase left that V8
+ *    has not collected yet (how much depends on when its next major GC comes, not on what
+ *    the subscriptions hold);
+ *  - `ownGc` (when `waitOwnGcS` is given): after the server's own next major GC, nothing forced,
+ *    waited for up to that many seconds of idleness (null if none came), with when it came;
+ *  - `retained`: after two full GCs forced through the server's inspector: what is still referenced.
+ */
+async function memory(base: string, inspectPort: number, waitOwnGcS = 0) {
   await sleep(2000);
-  const sample = async () => {
+  const sample = async (): Promise<Memory> => {
     let rss = Infinity;
     let heap = Infinity;
     for (let i = 0; i < 6; i++) {
@@ -141,9 +161,22 @@ async function memory(base: string, inspectPort: number) {
     }
     return { rss, heap };
   };
+  const majors = async () => (await scrape(base))[MAJOR_GCS] ?? 0;
+  const before = await majors();
   const asIs = await sample();
+  let ownGc: (Memory & { afterS: number }) | null = null;
+  if (waitOwnGcS) {
+    const t0 = performance.now();
+    let gcs = before;
+    while (gcs === before && performance.now() - t0 < waitOwnGcS * 1000) {
+      await sleep(1000);
+      gcs = await majors();
+    }
+    // 2 s before the first sample, ~3 s of sampling, then the wait.
+    if (gcs > before) ownGc = { ...(await sample()), afterS: 5 + (performance.now() - t0) / 1000 };
+  }
   await collectGarbage(inspectPort);
-  return { asIs, retained: await sample() };
+  return { asIs, ownGc, retained: await sample() };
 }
 
 /** A session on the server's inspector (it runs with --inspect on loopback): `call` sends one protocol command and resolves with its result. */
@@ -152,9 +185,9 @@ async function inspector(inspectPort: number) {
   const ws = new WebSocket(target!.webSocketDebuggerUrl, { perMessageDeflate: false, maxPayload: 2 ** 30 });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   let nextId = 1;
-  const call = (method: string) => {
+  const call = (method: string, params?: object) => {
     const id = nextId++;
-    ws.send(JSON.stringify({ id, method }));
+    ws.send(JSON.stringify({ id, method, params }));
     return new Promise<unknown>((resolve) =>
       ws.on('message', (d) => {
         const msg = JSON.parse(String(d)) as { id?: number; result?: unknown };
@@ -180,6 +213,11 @@ function schedstat(pid: number): { onCpu: number; waiting: number } | null {
   } catch {
     return null;
   }
+}
+
+interface HeapProfileNode {
+  selfSize: number;
+  children: HeapProfileNode[];
 }
 
 interface Received {
@@ -313,15 +351,31 @@ async function main() {
     });
     const connectS = (performance.now() - t) / 1000;
     const mem1 = await memory(base, inspectPort);
+    let profiled: number | null = null;
+    const heapProfiler = process.env.SUBSCRIBE_HEAP_PROFILE ? await inspector(inspectPort) : null;
+    // Every allocation sampled, collected or not (what the sample "as it is" holds), or (=retained) only what survives the full GC.
+    const retainedOnly = process.env.SUBSCRIBE_HEAP_PROFILE_OF === 'retained';
+    await heapProfiler?.call('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: !retainedOnly, includeObjectsCollectedByMinorGC: !retainedOnly });
+    const subscribeCpu0 = (await scrape(base)).foliograph_process_cpu_seconds_total!;
     t = performance.now();
     for (let s = 0; s < SOCKETS; s++)
       for (let k = 0; k < SUBS_PER_SOCKET; k++) gqlSockets[s]!.send(JSON.stringify({ id: `${s}.${k}`, type: 'subscribe', payload: { query: NAV_SUB, variables: { id: portfolioIds[portfolioOf(s, k)] } } }));
     await waitFor(() => inbox.length >= N_PORT * SUBS_PER_PORT, Number(process.env.SUBSCRIBE_TIMEOUT_S ?? 300) * 1000, 'the 10,000 first NAVs');
     const subscribeS = (performance.now() - t) / 1000;
+    const subscribeCpu = (await scrape(base)).foliograph_process_cpu_seconds_total! - subscribeCpu0;
     const firstErrors = inbox.filter((m) => !m.d.includes('"navUpdated"')).length;
     if (firstErrors) throw new Error(`subscribe failed: ${String(inbox.find((m) => !m.d.includes('"navUpdated"'))!.d)}`);
     inbox.length = 0;
-    const mem2 = await memory(base, inspectPort);
+    const ownGcWaitS = Number(process.env.OWN_GC_WAIT_S ?? 120);
+    const mem2 = await memory(base, inspectPort, ownGcWaitS);
+    if (heapProfiler) {
+      const { profile } = (await heapProfiler.call('HeapProfiler.getSamplingProfile')) as { profile: unknown };
+      await heapProfiler.call('HeapProfiler.stopSampling');
+      writeFileSync(process.env.SUBSCRIBE_HEAP_PROFILE!, JSON.stringify(profile));
+      heapProfiler.close();
+      const total = (n: HeapProfileNode): number => n.children.reduce((sum, c) => sum + total(c), n.selfSize);
+      profiled = total((profile as { head: HeapProfileNode }).head);
+    }
 
     // Raw sockets: the same 1,000 × 10 (id, portfolio) layout on the bare ws server.
     const rawSockets: WebSocket[] = [];
@@ -459,17 +513,20 @@ async function main() {
 
     // ------------------------------------------------ report
     const perSub = (a: number, b: number) => ((b - a) / (N_PORT * SUBS_PER_PORT) / 1024).toFixed(1);
-    const perSubs = (a: Awaited<ReturnType<typeof memory>>, b: typeof a) => `${perSub(a.asIs.rss, b.asIs.rss)} / ${perSub(a.asIs.heap, b.asIs.heap)} KiB as they are; ${perSub(a.retained.rss, b.retained.rss)} / ${perSub(a.retained.heap, b.retained.heap)} KiB retained after a full GC`;
+    const perSubs = (a: Memory, b: Memory) => `${perSub(a.heap, b.heap)} / ${perSub(a.rss, b.rss)} KiB`;
     const tenthP50 = median(tenth.map((x) => x.p50));
     const tenthP99 = median(tenth.map((x) => x.p99));
     const allP99 = median(all.map((x) => x.p99));
     const rawP99 = median(rawRes.map((x) => x.p99));
     console.log('');
     console.log(`machine: ${os.cpus().length} vCPU ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${pgVersion}; load average ${loadAfter.map((x) => x.toFixed(2)).join(' ')}`);
-    console.log(`setup ${setupS.toFixed(0)} s; ${SOCKETS} sockets connected in ${connectS.toFixed(1)} s; ${N_PORT * SUBS_PER_PORT} subscriptions to first NAV in ${subscribeS.toFixed(1)} s; coalesce ${process.env.REALTIME_COALESCE_MS ?? '50 (default)'} ms`);
+    console.log(`setup ${setupS.toFixed(0)} s; ${SOCKETS} sockets connected in ${connectS.toFixed(1)} s; ${N_PORT * SUBS_PER_PORT} subscriptions to first NAV in ${subscribeS.toFixed(1)} s (server CPU ${subscribeCpu.toFixed(1)} s, ${((subscribeCpu / (N_PORT * SUBS_PER_PORT)) * 1e6).toFixed(0)} µs per subscription); coalesce ${process.env.REALTIME_COALESCE_MS ?? '50 (default)'} ms`);
     console.log(`| measure | figure | target |\n|---|---|---|`);
-    console.log(`| memory per idle subscription, sockets included: RSS / heap | ${perSubs(mem0, mem2)} | < 20 KB |`);
-    console.log(`| memory per idle subscription, beyond the open sockets: RSS / heap | ${perSubs(mem1, mem2)} | |`);
+    console.log(`| memory per idle subscription, retained (heap / RSS after a full GC forced through the inspector, ÷ 10,000), beyond the ${SOCKETS.toLocaleString("en-US")} open sockets | ${perSubs(mem1.retained, mem2.retained)} | < 20 KB |`);
+    console.log(`| the same with the sockets counted in (against the server before any socket) | ${perSubs(mem0.retained, mem2.retained)} | |`);
+    console.log(`| heap / RSS after the server's own next major GC, nothing forced, beyond the sockets' retained memory | ${mem2.ownGc ? `${perSubs(mem1.retained, mem2.ownGc)}, ${mem2.ownGc.afterS.toFixed(0)} s after the subscribes` : ownGcWaitS ? `no major GC of its own within ${ownGcWaitS} s` : 'not waited for (OWN_GC_WAIT_S=0)'} | |`);
+    console.log(`| heap / RSS as sampled 2 s after the subscribes, no GC forced or waited for (the subscribes' garbage not collected yet, beside what they hold), beyond the sockets as sampled | ${perSubs(mem1.asIs, mem2.asIs)} | |`);
+    if (profiled !== null) console.log(`| allocations sampled in the server from the subscribes to the memory samples after them (${process.env.SUBSCRIBE_HEAP_PROFILE}), ${retainedOnly ? 'what a full GC left' : 'every allocation, collected or not'}, ÷ 10,000 | ${(profiled / (N_PORT * SUBS_PER_PORT) / 1024).toFixed(1)} KiB | |`);
     console.log(`| tick moving 10 % (100 portfolios, 1,000 subscribers), ingest start → receipt, median of ${REPS}: p50 / p99 | ${tenthP50.toFixed(1)} / ${tenthP99.toFixed(1)} ms | p99 < 100 ms |`);
     console.log(`| (the ingestPrices response itself: 10 prices / 500 prices, median) | ${median(tenth.map((x) => x.response)).toFixed(1)} / ${median(all.map((x) => x.response)).toFixed(0)} ms | |`);
     console.log(`| tick moving every portfolio (10,000 subscribers): p50 / p99 | ${median(all.map((x) => x.p50)).toFixed(0)} / ${allP99.toFixed(0)} ms (first ${median(all.map((x) => x.first)).toFixed(0)}) | p99 < 1 s, ≤ 2× raw |`);

@@ -8,7 +8,7 @@
  * ws://localhost:4000/graphql) and FOLIOGRAPH_API_KEY (default: the demo key) override.
  */
 import WebSocket from 'ws';
-import { createClient } from 'graphql-ws';
+import { CloseCode, createClient } from 'graphql-ws';
 
 const url = process.env.FOLIOGRAPH_URL ?? 'ws://localhost:4000/graphql';
 const key = process.env.FOLIOGRAPH_API_KEY ?? 'fg_demo_local_key_not_for_production';
@@ -17,10 +17,15 @@ const client = createClient({
   url,
   webSocketImpl: WebSocket,
   connectionParams: { authorization: `Bearer ${key}` },
-  // Survive server restarts: NAV needs no replay (a snapshot comes on every subscribe).
+  // Survive server restarts: NAV needs no replay (a snapshot comes on every subscribe). A key
+  // the server refuses (4403) is not retried: it would never print anything.
   retryAttempts: Infinity,
-  shouldRetry: () => true,
+  shouldRetry: (e) => !isForbidden(e),
 });
+
+function isForbidden(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === CloseCode.Forbidden;
+}
 
 async function firstPortfolio(): Promise<string> {
   for await (const r of client.iterate<{ portfolios: { nodes: { id: string; name: string }[] } }>({ query: '{ portfolios(first: 1) { nodes { id name } } }' })) {
@@ -50,6 +55,6 @@ process.on('SIGINT', () => {
   void Promise.resolve(client.dispose()).then(() => process.exit(0));
 });
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(isForbidden(err) ? `the server refused the key (${CloseCode.Forbidden}): set FOLIOGRAPH_API_KEY` : err);
   process.exit(1);
 });

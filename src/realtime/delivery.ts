@@ -19,6 +19,17 @@ export interface DeliveryOptions<C> {
   onDelivered?: (ok: number, failed: number) => void;
 }
 
+/**
+ * What the subscribers with the same document, operation and variables share: the key of
+ * their shared results and the compiled execution (built by the first of them, dropped with
+ * the last).
+ */
+interface Plan {
+  key: string;
+  leaf: LeafExecution | null;
+  subscribers: number;
+}
+
 /** A shared result, serialized: the `payload` of a graphql-ws `next` message as JSON (and its UTF-8). */
 interface Serialized {
   json: string;
@@ -41,8 +52,9 @@ const CLOSING_BRACE = Buffer.from('}');
  * as the first subscriber it reaches (`executeAs`). Each execution gets a fresh context (fresh DataLoaders).
  *
  * A subscription of the usual live shape (one root field selecting scalars) executes
- * through `compileLeafExecution`: its variables and arguments are resolved once, when it
- * starts, not on every event.
+ * through `compileLeafExecution`: its variables and arguments are resolved once, when the
+ * first subscriber with that document and those variables starts, not on every event, and
+ * the compiled plan is shared by them all (one held per portfolio's NAV, not one per socket).
  *
  * A stream hands over its next value only after the previous frame was written (its buffer
  * keeps the latest per key meanwhile), as graphql-ws's own loop did. Each frame is built
@@ -53,6 +65,7 @@ const CLOSING_BRACE = Buffer.from('}');
  */
 export class SharedDelivery<C> {
   private readonly docIds = new WeakMap<DocumentNode, number>();
+  private readonly plans = new Map<string, Plan>();
   private readonly results = new WeakMap<object, Map<string, Serialized | Promise<Serialized>>>();
   private readonly corked = new Set<Duplex>();
   private ok = 0;
@@ -66,8 +79,7 @@ export class SharedDelivery<C> {
   attach(socket: WebSocket, id: string, args: ExecutionArgs, stream: SubscriptionStream<object>): void {
     const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
     const prefixBytes = Buffer.from(prefix);
-    const key = this.keyOf(args);
-    const leaf = compileLeafExecution(args);
+    const { key, leaf } = this.planOf(args, stream);
     const raw = socket.extensions ? null : rawSocketOf(socket);
     const written = () => stream.ready();
     const send = (s: Serialized) => {
@@ -91,10 +103,24 @@ export class SharedDelivery<C> {
     });
   }
 
-  private keyOf(args: ExecutionArgs): string {
+  /** The plan of `args`' document, operation and variables, held until `stream` closes. */
+  private planOf(args: ExecutionArgs, stream: SubscriptionStream<object>): Plan {
     let doc = this.docIds.get(args.document);
     if (doc === undefined) this.docIds.set(args.document, (doc = this.nextDocId++));
-    return `${doc}\0${args.operationName ?? ''}\0${JSON.stringify(args.variableValues ?? {})}`;
+    const key = `${doc}\0${args.operationName ?? ''}\0${JSON.stringify(args.variableValues ?? {})}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      // Compiled without the first subscriber's context and root (every event gets its own),
+      // so that a plan outliving that subscriber does not keep them.
+      plan = { key, leaf: compileLeafExecution({ ...args, contextValue: undefined, rootValue: undefined }), subscribers: 0 };
+      this.plans.set(key, plan);
+    }
+    plan.subscribers++;
+    const held = plan;
+    stream.onClosed(() => {
+      if (--held.subscribers === 0 && this.plans.get(held.key) === held) this.plans.delete(held.key);
+    });
+    return plan;
   }
 
   private serialized(event: object, key: string, args: ExecutionArgs, leaf: LeafExecution | null): Serialized | Promise<Serialized> {

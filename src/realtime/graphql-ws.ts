@@ -1,4 +1,4 @@
-import { createSourceEventStream, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import type { Realtime } from './index';
@@ -28,18 +28,6 @@ async function sourceStream(args: ExecutionArgs): Promise<SubscriptionStream<obj
   return source as SubscriptionStream<object>;
 }
 
-const documents = new Map<string, DocumentNode>();
-const MAX_DOCUMENTS = 500;
-
-/** The first DocumentNode parsed from this query text (the text determines the AST); bounded, oldest out. */
-function internDocument(query: string, parsed: DocumentNode): DocumentNode {
-  const known = documents.get(query);
-  if (known) return known;
-  if (documents.size >= MAX_DOCUMENTS) documents.delete(documents.keys().next().value!);
-  documents.set(query, parsed);
-  return parsed;
-}
-
 /**
  * The live parts of graphql-ws's options around the server's own: shared execution and
  * serialization (src/realtime/delivery.ts), the per-socket operation cap (checked before any
@@ -63,11 +51,7 @@ export function withLiveOptions<P extends Record<string, unknown> | undefined, E
       // graphql-ws has registered this id already: it counts.
       if (Object.keys(ctx.subscriptions).length > live.maxSubscriptions)
         return [new GraphQLError(`at most ${live.maxSubscriptions} operations at once on one socket`, { extensions: { code: 'RATE_LIMITED' } })];
-      const r = await onSubscribe?.(ctx, id, payload);
-      // Subscribers of the same query text share one DocumentNode: one AST (with its token
-      // list) held instead of one per subscription, and the shared-execution key made once.
-      if (r && 'document' in r && typeof payload.query === 'string') r.document = internDocument(payload.query, r.document);
-      return r;
+      return onSubscribe?.(ctx, id, payload);
     },
     onOperation: (ctx, id, payload, args, result) => {
       // graphql-ws loops over the stream, which yields nothing once delivered directly and

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Database } from '../db/client';
@@ -24,6 +24,31 @@ type SocketState = {
   slot?: { release(): Promise<void>; refresh(): Promise<void> };
 };
 
+const MAX_DOCUMENTS = 500;
+/** Query text kept in all: what the cached ASTs are made from, bounded whatever the message size allows. */
+const MAX_DOCUMENT_CHARS = 1 << 20;
+
+/** Documents by query text: at most MAX_DOCUMENTS, and MAX_DOCUMENT_CHARS of text in all; the oldest go first. */
+class DocumentCache {
+  private readonly byText = new Map<string, DocumentNode>();
+  private chars = 0;
+
+  get(text: string): DocumentNode | undefined {
+    return this.byText.get(text);
+  }
+
+  set(text: string, document: DocumentNode): void {
+    if (text.length > MAX_DOCUMENT_CHARS || this.byText.has(text)) return;
+    while (this.byText.size >= MAX_DOCUMENTS || this.chars + text.length > MAX_DOCUMENT_CHARS) {
+      const oldest = this.byText.keys().next().value!;
+      this.byText.delete(oldest);
+      this.chars -= oldest.length;
+    }
+    this.byText.set(text, document);
+    this.chars += text.length;
+  }
+}
+
 /**
  * graphql-ws on the HTTP server's port and path. A socket must authenticate in
  * `connection_init` (`connectionParams.authorization`); otherwise onConnect refuses it
@@ -40,6 +65,13 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
   const rules = [...specifiedRules, ...limitRules(opts.limits)];
   const validateWithLimits: typeof validate = (s, document) =>
     validate(s, document, rules).map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
+  // Documents that parsed and passed validation, by query text (what they depend on, with the
+  // schema and the rules, which are fixed), as Apollo's document store does over HTTP: a text
+  // subscribed again (the live case: one document, many sockets and variables) is not parsed
+  // and validated again — that was ~175 KiB of garbage per subscribe, most of what a burst
+  // of subscribes allocated — and its subscribers share one DocumentNode (one AST held, and
+  // the key of the live delivery's shared execution). Invalid texts are not kept.
+  const validDocuments = new DocumentCache();
   const format = (errors: readonly Error[]) => errors.map((e) => formatError({ message: e.message, ...(e as { toJSON?: () => object }).toJSON?.() }, e, (err) => log.error({ err }, 'unexpected error')));
 
   // Open, authenticated sockets, so that a revoked credential can close them (4403).
@@ -98,14 +130,17 @@ export function attachWebSocket(opts: { server: http.Server; schema: GraphQLSche
           const e = rateLimitedError(verdict.retryAfterSeconds);
           return [new GraphQLError(e.message, { extensions: e.extensions })];
         }
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (err) {
-          return [err instanceof GraphQLError ? new GraphQLError(err.message, { nodes: err.nodes, source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : new GraphQLError('the query could not be parsed', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        let document = validDocuments.get(payload.query);
+        if (!document) {
+          try {
+            document = parse(payload.query);
+          } catch (err) {
+            return [err instanceof GraphQLError ? new GraphQLError(err.message, { nodes: err.nodes, source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : new GraphQLError('the query could not be parsed', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          }
+          const invalid = validateWithLimits(schema, document);
+          if (invalid.length) return invalid;
+          validDocuments.set(payload.query, document);
         }
-        const invalid = validateWithLimits(schema, document);
-        if (invalid.length) return invalid;
         const refused = costRefusal(schema, document, payload.variables, payload.operationName, opts.limits);
         if (refused) return [refused];
         return { schema, document, variableValues: payload.variables, operationName: payload.operationName };

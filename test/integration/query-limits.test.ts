@@ -94,6 +94,17 @@ describeEachEngine('query limits', (db) => {
     expect(codeOf(await gql(server.url, user.key, '{ nope }'))).toBe('GRAPHQL_VALIDATION_FAILED');
     expect((await viaWs(ws(), '{ me { id }')).errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
   });
+
+  test('over the socket, documents that passed validation are kept by text, never one that failed: each failing text is refused every time', async () => {
+    const client = ws();
+    for (let round = 0; round < 2; round++) {
+      expect((await viaWs(client, '{ nope }')).errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect((await viaWs(client, tooDeep)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect((await viaWs(client, '{ me { id }')).errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+      expect((await viaWs(client, '{ me { id } }')).data).toEqual({ me: { id: user.userId } });
+    }
+    expect(await db().prisma.portfolio.count({ where: { name: 'Deep' } })).toBe(0);
+  });
 });
 
 describeEachEngine('introspection', (db) => {

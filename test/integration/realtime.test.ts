@@ -101,6 +101,54 @@ describeEachEngine('live updates over graphql-ws', (db) => {
     alerts.stop();
   });
 
+  test('alertTriggered without a portfolio: a USER gets the alerts of the portfolios they may read, never another owner\'s', async () => {
+    // The other user's own portfolio (what such a subscription covers is fixed when it starts).
+    const created = await gql(server.url, other.key, `mutation($i: CreatePortfolioInput!) { createPortfolio(input: $i) { id } }`, { i: { name: `mine-${Math.random()}`, baseCurrency: 'USD' } });
+    const mine = created.data.createPortfolio.id as string;
+    const deposit = await gql(server.url, other.key, `mutation($i: TransactionInput!) { recordTransaction(input: $i) { id } }`, { i: { portfolioId: mine, type: 'DEPOSIT', date: '2024-01-02', amount: '1000', currency: 'USD' } });
+    expect(deposit.errors).toBeUndefined();
+    const ALL = `subscription { alertTriggered { id portfolioId } }`;
+    const sinks = () => (server.app.realtime as unknown as { alertSinks: Set<unknown> }).alertSinks.size;
+    const listening = sinks();
+    const othersAlerts = collect(open(other.key), ALL);
+    const ownersAlerts = collect(open(owner.key), ALL);
+    await until(() => sinks() === listening + 2);
+    // Rules whose condition holds already fire on their first evaluation.
+    const rule = (key: string, portfolioId: string) => gql(server.url, key, `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { id } }`, { i: { portfolioId, type: 'NAV_BELOW', threshold: '1000000000000' } });
+    expect((await rule(other.key, mine)).errors).toBeUndefined();
+    await othersAlerts.waitFor((v) => v.data?.alertTriggered.portfolioId === mine);
+    expect((await rule(owner.key, pid)).errors).toBeUndefined();
+    await ownersAlerts.waitFor((v) => v.data?.alertTriggered.portfolioId === pid);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(othersAlerts.values.map((v) => v.data?.alertTriggered.portfolioId)).toEqual([mine]);
+    othersAlerts.stop();
+    ownersAlerts.stop();
+  });
+
+  test('a rule that cleared does not fire again within its cooldown', async () => {
+    const cp = await livePortfolio(server.url, admin, owner.key, 'CDN', { cash: '100', qty: '1', price: '100' });
+    await ingest(server, admin, 'CDN', '100', new Date(Date.now() - 60_000));
+    const engine = server.app.realtime.alerts as unknown as { rules: Map<string, { active: boolean }> };
+    const sinks = () => (server.app.realtime as unknown as { alertSinks: Set<unknown> }).alertSinks.size;
+    const listening = sinks();
+    const alerts = collect(open(owner.key), ALERT_SUB, { id: cp });
+    await until(() => sinks() === listening + 1);
+    const rule = await gql(server.url, owner.key, `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { id } }`, { i: { portfolioId: cp, type: 'PRICE_ABOVE', symbol: 'CDN', threshold: '150', cooldownSeconds: 3600 } });
+    expect(rule.errors).toBeUndefined();
+    const ruleId = rule.data.createAlertRule.id as string;
+    await until(() => engine.rules.has(ruleId));
+    await ingest(server, admin, 'CDN', '160');
+    expect((await alerts.waitFor(() => true)).data.alertTriggered).toMatchObject({ ruleId, value: '160' });
+    await ingest(server, admin, 'CDN', '140'); // cleared
+    await until(() => engine.rules.get(ruleId)?.active === false);
+    await ingest(server, admin, 'CDN', '170'); // true again, within the hour
+    await until(() => engine.rules.get(ruleId)?.active === true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alerts.values).toHaveLength(1);
+    expect(await db().prisma.alertEvent.count({ where: { ruleId } })).toBe(1);
+    alerts.stop();
+  });
+
   test('priceUpdated and orderUpdated', async () => {
     const client = open(owner.key);
     const prices = collect(client, `subscription { priceUpdated(symbols: ["live"]) { symbol price at } }`);
@@ -116,12 +164,112 @@ describeEachEngine('live updates over graphql-ws', (db) => {
     expect((await orders.waitFor(() => true)).data.orderUpdated).toMatchObject({ id: placed.data.placeOrder.id, status: 'NEW', symbol: 'LIVE' });
   });
 
+  test('a tick revalues only the portfolios that hold the security, from memory (no load); a booking reloads its portfolio', async () => {
+    const held = await livePortfolio(server.url, admin, owner.key, 'ENG', { cash: '1000', qty: '10', price: '10' }); // 900 cash + 10 ENG
+    await ingest(server, admin, 'ENG', '10', new Date(Date.now() - 60_000));
+    const start = JSON.stringify(server.app.realtime.nav.stats());
+    const client = open(owner.key);
+    const bystander = collect(client, NAV_SUB, { id: pid });
+    const nav = collect(client, NAV_SUB, { id: held });
+    await bystander.waitFor(() => true);
+    expect((await nav.waitFor(() => true)).data.navUpdated.nav).toBe('1000');
+    const engine = server.app.realtime.nav as unknown as { revalue(p: { id: string }): void };
+    const revalue = jest.spyOn(engine, 'revalue');
+    // The engine's only ways to the database.
+    const load = jest.spyOn(server.app.services.live, 'load');
+    const rates = jest.spyOn(server.app.services.live, 'latestFxRates');
+    try {
+      for (const price of ['11', '12', '13.5']) await ingest(server, admin, 'ENG', price);
+      await nav.waitFor((v) => v.data?.navUpdated.nav === '1035'); // 900 + 10 × 13.5
+      expect(revalue.mock.calls.map(([p]) => p.id)).toEqual([held, held, held]);
+      expect(load).not.toHaveBeenCalled();
+      expect(rates).not.toHaveBeenCalled();
+      const booked = await gql(server.url, owner.key, `mutation($i: TransactionInput!) { recordTransaction(input: $i) { id } }`, { i: { portfolioId: held, type: 'DEPOSIT', date: '2024-01-04', amount: '250.25', currency: 'USD' } });
+      expect(booked.errors).toBeUndefined();
+      expect((await nav.waitFor((v) => v.data?.navUpdated.nav === '1285.25')).data.navUpdated).toMatchObject({ previousNav: '1035', change: '250.25' });
+      expect(load.mock.calls).toEqual([[[held]]]);
+    } finally {
+      revalue.mockRestore();
+      load.mockRestore();
+      rates.mockRestore();
+    }
+    expect(bystander.values).toHaveLength(1);
+    nav.stop();
+    bystander.stop();
+    await until(() => JSON.stringify(server.app.realtime.nav.stats()) === start);
+  });
+
+  test('an FX tick revalues at the rates it carries, without a load', async () => {
+    // A USD portfolio holding 1,000 EUR in cash: its NAV is 1,000 × the EUR→USD rate.
+    const created = await gql(server.url, owner.key, `mutation($i: CreatePortfolioInput!) { createPortfolio(input: $i) { id } }`, { i: { name: `fx-${Math.random()}`, baseCurrency: 'USD' } });
+    const fxp = created.data.createPortfolio.id as string;
+    const deposit = await gql(server.url, owner.key, `mutation($i: TransactionInput!) { recordTransaction(input: $i) { id } }`, { i: { portfolioId: fxp, type: 'DEPOSIT', date: '2024-01-02', amount: '1000', currency: 'EUR' } });
+    expect(deposit.errors).toBeUndefined();
+    const rate = async (date: string, value: string) => {
+      const r = await gql(server.url, admin, `mutation($i: [FxRateInput!]!) { ingestFxRates(input: $i) { accepted rejected } }`, { i: [{ base: 'EUR', quote: 'USD', date, rate: value }] });
+      expect(r.data?.ingestFxRates).toEqual({ accepted: 1, rejected: 0 });
+    };
+    await rate('2024-01-02', '1.1');
+    const nav = collect(open(owner.key), NAV_SUB, { id: fxp });
+    expect((await nav.waitFor(() => true)).data.navUpdated.nav).toBe('1100');
+    const load = jest.spyOn(server.app.services.live, 'load');
+    const rates = jest.spyOn(server.app.services.live, 'latestFxRates');
+    try {
+      await rate('2024-01-03', '1.2345');
+      expect((await nav.waitFor((v) => v.data?.navUpdated.nav === '1234.5')).data.navUpdated).toMatchObject({ previousNav: '1100', change: '134.5' });
+      // An older rate does not replace the newer one.
+      await rate('2024-01-01', '2');
+      await rate('2024-01-04', '1.0001');
+      await nav.waitFor((v) => v.data?.navUpdated.nav === '1000.1');
+      expect(nav.values.map((v) => v.data.navUpdated.nav)).toEqual(['1100', '1234.5', '1000.1']);
+      expect(load).not.toHaveBeenCalled();
+      expect(rates).not.toHaveBeenCalled();
+    } finally {
+      load.mockRestore();
+      rates.mockRestore();
+    }
+    nav.stop();
+  });
+
+  test("a portfolio's state is released when its last subscriber leaves; a later subscriber's seq still grows", async () => {
+    const released = await livePortfolio(server.url, admin, owner.key, 'REL', { cash: '100', qty: '1', price: '100' }); // NAV = REL's price
+    await ingest(server, admin, 'REL', '100', new Date(Date.now() - 60_000));
+    const engine = server.app.realtime.nav;
+    const before = engine.stats();
+    const a = collect(open(owner.key), NAV_SUB, { id: released });
+    const b = collect(open(owner.key), NAV_SUB, { id: released });
+    await a.waitFor(() => true);
+    await b.waitFor(() => true);
+    expect(engine.stats()).toEqual({ portfolios: before.portfolios + 1, subscribers: before.subscribers + 2, indexedSecurities: before.indexedSecurities + 1 });
+    await ingest(server, admin, 'REL', '101');
+    const seen = (await a.waitFor((v) => v.data?.navUpdated.nav === '101')).data.navUpdated.seq;
+    a.stop();
+    await until(() => engine.stats().subscribers === before.subscribers + 1);
+    expect(engine.get(released)).toBeDefined();
+    b.stop();
+    await until(() => engine.get(released) === undefined);
+    // Its positions are out of the index too: a tick of REL touches nothing.
+    expect(engine.stats()).toEqual(before);
+    await ingest(server, admin, 'REL', '102');
+    const again = collect(open(owner.key), NAV_SUB, { id: released });
+    const first = (await again.waitFor(() => true)).data.navUpdated;
+    expect(first).toMatchObject({ nav: '102', previousNav: null });
+    expect(first.seq).toBeGreaterThan(seen);
+    again.stop();
+  });
+
   describe('bad input: refused by the protocol, the server stays healthy', () => {
     const init = { type: 'connection_init', payload: { authorization: '' } };
     const healthy = async () => {
       const r = await gql(server.url, owner.key, '{ me { id } }');
       expect(r.data).toEqual({ me: { id: owner.userId } });
     };
+    // A well-behaved socket, subscribed through all of the misbehaviour below.
+    let bystander: ReturnType<typeof collect<any>>;
+    beforeAll(async () => {
+      bystander = collect(open(owner.key), NAV_SUB, { id: pid });
+      await bystander.waitFor(() => true);
+    });
 
     test('malformed message → 4400', async () => {
       const s = await rawSocket(server.wsUrl);
@@ -168,6 +316,13 @@ describeEachEngine('live updates over graphql-ws', (db) => {
       await s.closed;
       await until(() => server.app.realtime.nav.stats().subscribers === before - 5);
       await healthy();
+    });
+
+    test('the socket subscribed through all of it still gets its NAV', async () => {
+      await ingest(server, admin, 'LIVE', '77.7');
+      await bystander.waitFor((v) => v.data?.navUpdated.nav === '12770'); // 5,000 + 100 × 77.7
+      expect(bystander.error).toBeUndefined();
+      expect(bystander.completed).toBe(false);
     });
   });
 
@@ -224,5 +379,31 @@ describeEachEngine('live updates over graphql-ws', (db) => {
       const r = await gql(server.url, owner.key, '{ me { id } }');
       expect(r.data).toEqual({ me: { id: owner.userId } });
     })();
+  }, 120_000);
+
+  test('a socket whose unsent bytes pass WS_MAX_BUFFER_BYTES is cut off by that limit alone', async () => {
+    // A second server on the same database whose stall timeout cannot run out during the
+    // test: only the byte limit can cut this socket.
+    const strict = await startTestServer(db(), { LOG_LEVEL: process.env.TEST_LOG ?? 'silent', WS_MAX_BUFFER_BYTES: '200000', WS_STALL_TIMEOUT_MS: '600000' });
+    try {
+      const big = `{ __schema { types { name fields { name type { name kind ofType { name kind } } } } } }`;
+      const t = await rawSocket(strict.wsUrl);
+      t.send({ type: 'connection_init', payload: { authorization: `Bearer ${owner.key}` } });
+      await until(() => t.messages.some((m) => m.type === 'connection_ack'));
+      (t.ws as unknown as { _socket: import('net').Socket })._socket.pause();
+      let closed = false;
+      void t.closed.then(() => (closed = true));
+      const started = Date.now();
+      for (let i = 0; !closed && Date.now() - started < 60_000; i++) {
+        t.send({ id: `x${i}`, type: 'subscribe', payload: { query: big } });
+        t.send({ id: `x${i}`, type: 'complete' });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(await t.closed).toBe(1006);
+      const r = await gql(strict.url, owner.key, '{ me { id } }');
+      expect(r.data).toEqual({ me: { id: owner.userId } });
+    } finally {
+      await strict.close();
+    }
   }, 120_000);
 });
