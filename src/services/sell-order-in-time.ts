@@ -60,7 +60,9 @@ export type InTimeBooking = 'BUY' | 'SELL' | 'SPLIT';
  */
 export function laterReliefSql(portfolioId: Prisma.Sql, securityId: Prisma.Sql, date: string, booking: InTimeBooking): Prisma.Sql {
   const relief = Prisma.sql`json_build_object('id', t.id, 'type', t.type::text, 'date', t.trade_date::text)`;
-  const covered = Prisma.sql`(t.type = 'BUY' AND EXISTS (SELECT 1 FROM realized_gains g WHERE g.portfolio_id = t.portfolio_id AND g.sold_on = t.trade_date AND g.transaction_id = t.id))`;
+  // A scalar subquery, not EXISTS: the planner may turn an EXISTS under OR into a hashed subplan,
+  // which reads every realized gain of the database once a BUY is met; this is one index probe per BUY.
+  const covered = Prisma.sql`(t.type = 'BUY' AND (SELECT true FROM realized_gains g WHERE g.portfolio_id = t.portfolio_id AND g.sold_on = t.trade_date AND g.transaction_id = t.id LIMIT 1))`;
   const later = Prisma.sql`(SELECT ${relief} FROM transactions t
       WHERE t.portfolio_id = ${portfolioId} AND t.trade_date > ${date}::date AND t.security_id = ${securityId}
         AND (${booking === 'BUY' ? Prisma.sql`t.type = 'SELL'` : Prisma.sql`t.type IN ('SELL', 'SPLIT')`} OR ${covered})
