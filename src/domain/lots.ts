@@ -536,12 +536,17 @@ export function applySplit(lots: readonly Lot[], ratio: D): Lot[] {
   return lots.map((raw) => {
     const lot = normalizeLot(raw);
     if (lot.qtyOpen.isZero()) return lot;
-    return {
-      ...lot,
-      qtyOpen: lot.qtyOpen.times(r).toDecimalPlaces(QTY_DP),
-      qtyOriginal: lot.qtyOriginal.times(r).toDecimalPlaces(QTY_DP),
-    };
+    return { ...lot, qtyOpen: splitQuantity(lot.qtyOpen, r), qtyOriginal: splitQuantity(lot.qtyOriginal, r) };
   });
+}
+
+/**
+ * A quantity after a split of `ratio`: quantity × ratio rounded to 10 places, half-even. The one
+ * rounding rule of a split, for a lot here and for a position in the NAV replay (nav-series.ts),
+ * so that a position held in one lot has the same digits in both.
+ */
+export function splitQuantity(quantity: D, ratio: D): D {
+  return ours(quantity).times(ours(ratio)).toDecimalPlaces(QTY_DP, D.ROUND_HALF_EVEN);
 }
 
 /**

@@ -3,6 +3,7 @@ import { ZERO } from './decimal';
 import { toEpochDay } from './dates';
 import { decimalOf, pow10, roundToPrecision, unitsOf, type Units } from './fixed';
 import { lastOnOrBefore, type FxTable } from './fx';
+import { splitQuantity } from './lots';
 
 /**
  * The daily NAV series: positions and cash replayed from the ledger day by day, valued at
@@ -14,8 +15,11 @@ import { lastOnOrBefore, type FxTable } from './fx';
  *
  * Transactions use the ledger's convention: `amount` is the signed cash effect in
  * `currency`; `quantity` is positive for BUY and SELL; SPLIT multiplies the quantity held
- * by `splitRatio`. On one day, trades apply before a split (the ledger splits every lot
- * acquired on or before the split date). A position without any close yet is valued at
+ * by `splitRatio`, rounded as the ledger rounds a split lot (splitQuantity: 10 places, half-even),
+ * so a position held in one lot replays to the lot's digits. (Several lots are rounded one by
+ * one by the ledger, the replay rounds their sum: the two may then differ in the last places.)
+ * On one day, trades apply before a split (the
+ * ledger splits every lot acquired on or before the split date). A position without any close yet is valued at
  * its last trade price and the day is marked incomplete, as is a day missing an FX rate
  * (that currency then counts 0).
  *
@@ -120,7 +124,7 @@ export class LedgerReplay {
     if (e.type === 'BUY' && e.quantity) this.quantity.set(e.securityId, q.plus(e.quantity));
     else if (e.type === 'SELL' && e.quantity) this.quantity.set(e.securityId, q.minus(e.quantity));
     else if (e.type === 'SPLIT' && e.splitRatio) {
-      this.quantity.set(e.securityId, q.times(e.splitRatio));
+      this.quantity.set(e.securityId, splitQuantity(q, e.splitRatio));
       const last = this.lastTradePrice.get(e.securityId);
       if (last) this.lastTradePrice.set(e.securityId, last.div(e.splitRatio));
     }

@@ -9,15 +9,19 @@ import type { DemoBar } from '../db/demo-data';
  * client's: three portfolios over the price history (FIFO, HIFO and AVERAGE),
  * deposits, buys in tranches, partial sells, quarterly
  * dividends, monthly interest, a yearly custody fee, a withdrawal, a 2-for-1 split of AAPL
- * (its later bars re-ingested at half price, as a data vendor would adjust them), and a
- * few open orders away from the market.
+ * (its bars from the split date on re-ingested at half price, as a data vendor would adjust
+ * them), a buy of AAPL on the split day itself, and a few open orders away from the market.
+ *
+ * The ledger puts a day's trades before that day's split (the split restates them), so a trade
+ * on the split day is in pre-split shares at the pre-split price: the day's close as traded,
+ * before the adjustment. Only trades after the split day are at half price.
  */
 export async function seedDemoLedger(services: Services, ctx: ServiceContext, days: string[], bars: DemoBar[]): Promise<{ transactions: number; orders: number }> {
   const close = new Map(bars.map((b) => [`${b.symbol}|${b.date}`, new D(b.close)]));
   const last = days.length - 1;
   const day = (fraction: number) => days[Math.min(last, Math.max(0, Math.round(fraction * last)))]!;
   const splitDay = day(0.6);
-  const splitFactor = (symbol: string, date: string) => (symbol === 'AAPL' && date >= splitDay ? 2 : 1);
+  const splitFactor = (symbol: string, date: string) => (symbol === 'AAPL' && date > splitDay ? 2 : 1);
   const priceOn = (symbol: string, date: string) => {
     const p = close.get(`${symbol}|${date}`);
     if (!p) throw new Error(`demo: no ${symbol} bar on ${date}`);
@@ -63,6 +67,8 @@ export async function seedDemoLedger(services: Services, ctx: ServiceContext, da
   for (const f of [0.15, 0.3, 0.45, 0.75]) {
     for (const symbol of ['AAPL', 'MSFT']) await book(growth, 'BUY', day(f), { symbol, quantity: sharesFor(symbol, day(f), 8000) });
   }
+  // Bought on the split day, before the split: pre-split shares at the pre-split price, doubled by the split.
+  await book(growth, 'BUY', splitDay, { symbol: 'AAPL', quantity: sharesFor('AAPL', splitDay, 8000) });
   await book(growth, 'SPLIT', splitDay, { symbol: 'AAPL', splitRatio: '2' });
   await book(growth, 'SELL', day(0.5), { symbol: 'MSFT', quantity: sharesFor('MSFT', day(0.5), 20000) });
   await book(growth, 'SELL', day(0.7), { symbol: 'XOM', quantity: sharesFor('XOM', day(0.01), 7000) });

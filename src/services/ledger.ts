@@ -13,7 +13,7 @@ import type { ServiceContext } from './context';
 import { getReadablePortfolio, getWritablePortfolio } from './access';
 import { auditCte } from './audit';
 import { recordSplitAction, refuseSplitBookedTwice } from './corporate-actions';
-import { laterSplits, refuseBehindLaterRelief, type LaterSplit } from './sell-order-in-time';
+import { inDateOrder, type LaterSplit } from './sell-order-in-time';
 import { inTransaction } from './transaction';
 import { preparedStatement } from '../db/prepared';
 import { executeRows } from '../db/direct';
@@ -265,12 +265,12 @@ export class LedgerService {
         }
         if (booking.type === 'SPLIT') {
           await refuseSplitBookedTwice(tx, portfolio.id, booking.security!, booking.date);
-          await refuseBehindLaterRelief(tx, portfolio.id, booking);
+          await inDateOrder(tx, portfolio.id, { ...booking, type: 'SPLIT' });
           await recordSplitAction(tx, booking.security!, booking.date, booking.splitRatio!);
         }
-        if (booking.type === 'SELL') await refuseBehindLaterRelief(tx, portfolio.id, booking);
+        const trade = booking.type === 'BUY' || booking.type === 'SELL' ? booking.type : null;
         const booked = await this.book(tx, portfolio, booking, afterCommit, {
-          laterSplits: booking.type === 'BUY' ? await laterSplits(tx, portfolio.id, booking) : undefined,
+          laterSplits: trade ? await inDateOrder(tx, portfolio.id, { ...booking, type: trade }) : undefined,
           alsoWrite: (booked, gated) => [
             auditCte(ctx, gated, {
               action: 'transaction.record',

@@ -4,7 +4,7 @@ import type { Tx } from './db';
 import type { BookingInput } from './ledger';
 import { badInput } from './validate';
 
-/** The latest SELL or SPLIT booked in a portfolio for a security after a date. */
+/** The latest booking of a security in a portfolio in the way of a booking dated before it (laterReliefSql). */
 export interface LaterRelief {
   id: string;
   type: string;
@@ -23,36 +23,52 @@ export interface LaterSplit {
  * date order would have done. The ledger's order is by date, and on one day trades before a
  * split (a SPLIT restates every lot acquired on or before its date, as the NAV replay does).
  *
- * A backdated SELL relieves the lots open now that were acquired on or before its date (the
- * lot engine leaves later ones alone). That is what replaying the ledger in date order would
- * give only while nothing in that order after it has changed those lots: a later SELL has
- * already relieved them by the cost-basis method (the earlier sale would have taken them first),
- * a SPLIT dated after it, or on its day, has restated their quantities in post-split shares.
- * A backdated SPLIT likewise: a later SELL relieved lots the split would have restated first,
- * a later SPLIT has restated them already. Then the booking is refused, naming the booking in
- * the way, rather than booked against the wrong lots. Both paths ask under the portfolio lock,
- * so no such booking can slip in between: recordTransaction here, a fill in the read it makes
- * anyway (TradingService.readFillTarget).
- *
- * A backdated BUY needs no refusal: the lot it opens is one no later booking has seen, and the
- * splits dated on or after its day are restated into it exactly as they would have been
- * (restateBySplits). Only short lots it would cover, which those splits have restated, cannot
- * be covered in pre-split shares; that is refused in the lot booking (LedgerService).
+ * A lot relief is a SELL (it relieves long lots by the cost-basis method, or opens a short one)
+ * or a BUY that covered short lots (by the method too: it wrote realized gains). A booking dated
+ * before a relief already booked of the same security changes what that relief would have
+ * found in date order, and the relief is not redone, so the booking is refused, naming the
+ * relief in the way, rather than booked against the wrong lots:
+ * - a backdated SELL: the later relief has already chosen among the lots it would have taken
+ *   first (or covered the short it would have opened); a SPLIT dated after it, or on its day,
+ *   has restated its lots in post-split shares;
+ * - a backdated SPLIT: the later relief took lots the split would have restated first, a later
+ *   SPLIT restated them already;
+ * - a backdated BUY: the later relief's method might have taken the new lot (FIFO, HIFO and
+ *   AVERAGE may, LIFO too when the relief went past the lots after it). Whether it would have
+ *   depends on the method, the lots and the prices; the ledger does not try to prove it would
+ *   not and refuses. SPLITs after a BUY are no obstacle: the lot it opens is restated by them
+ *   exactly as they would have restated it (restateBySplits); only short lots it would cover,
+ *   which those splits have restated, cannot be covered in pre-split shares, refused in the lot
+ *   booking (LedgerService).
+ * On one day bookings keep their booking order: a relief booked earlier on the same day is not
+ * in the way. Every path asks under the portfolio lock, so no relief can slip in between:
+ * recordTransaction here (inDateOrder), a fill in the read it makes anyway
+ * (TradingService.readFillTarget).
  */
 
+/** A booking that the in-date-order check applies to. */
+export type InTimeBooking = 'BUY' | 'SELL' | 'SPLIT';
+
 /**
- * SQL for the latest SELL or SPLIT of `securityId` in `portfolioId` in the way of a SELL or SPLIT
- * dated `date` (a SELL or SPLIT dated after it, else a SPLIT on its day), as a JSON LaterRelief,
- * or NULL. An index range scan of the portfolio's transactions dated after `date`
- * (transactions_portfolio_id_trade_date_id_idx: for a sale dated today, next to nothing), and
- * only when it finds none a probe of the security's splits on `date` (transactions_split_idx).
+ * SQL for the latest booking of `securityId` in `portfolioId` in the way of a `booking` dated
+ * `date`, as a JSON LaterRelief, or NULL: a SELL or a short-covering BUY dated after it (for a
+ * SELL or SPLIT a SPLIT dated after it too, else a SPLIT on its day). An index range scan of the
+ * portfolio's transactions dated after `date` (transactions_portfolio_id_trade_date_id_idx: for a
+ * booking dated today, next to nothing), a later BUY probed for the realized gains its cover
+ * wrote (realized_gains_portfolio_id_sold_on_idx), and for a SELL or SPLIT only when it finds
+ * none a probe of the security's splits on `date` (transactions_split_idx).
  */
-export function laterReliefSql(portfolioId: Prisma.Sql, securityId: Prisma.Sql, date: string): Prisma.Sql {
+export function laterReliefSql(portfolioId: Prisma.Sql, securityId: Prisma.Sql, date: string, booking: InTimeBooking): Prisma.Sql {
   const relief = Prisma.sql`json_build_object('id', t.id, 'type', t.type::text, 'date', t.trade_date::text)`;
-  return Prisma.sql`COALESCE(
-    (SELECT ${relief} FROM transactions t
-      WHERE t.portfolio_id = ${portfolioId} AND t.trade_date > ${date}::date AND t.security_id = ${securityId} AND t.type IN ('SELL', 'SPLIT')
-      ORDER BY t.trade_date DESC, t.created_at DESC LIMIT 1),
+  // A scalar subquery, not EXISTS: the planner may turn an EXISTS under OR into a hashed subplan,
+  // which reads every realized gain of the database once a BUY is met; this is one index probe per BUY.
+  const covered = Prisma.sql`(t.type = 'BUY' AND (SELECT true FROM realized_gains g WHERE g.portfolio_id = t.portfolio_id AND g.sold_on = t.trade_date AND g.transaction_id = t.id LIMIT 1))`;
+  const later = Prisma.sql`(SELECT ${relief} FROM transactions t
+      WHERE t.portfolio_id = ${portfolioId} AND t.trade_date > ${date}::date AND t.security_id = ${securityId}
+        AND (${booking === 'BUY' ? Prisma.sql`t.type = 'SELL'` : Prisma.sql`t.type IN ('SELL', 'SPLIT')`} OR ${covered})
+      ORDER BY t.trade_date DESC, t.created_at DESC LIMIT 1)`;
+  if (booking === 'BUY') return later;
+  return Prisma.sql`COALESCE(${later},
     (SELECT ${relief} FROM transactions t
       WHERE t.portfolio_id = ${portfolioId} AND t.security_id = ${securityId} AND t.trade_date = ${date}::date AND t.type = 'SPLIT'
       ORDER BY t.created_at DESC LIMIT 1))`;
@@ -68,7 +84,7 @@ export function laterSplitsSql(portfolioId: Prisma.Sql, securityId: Prisma.Sql, 
     FROM transactions t WHERE t.portfolio_id = ${portfolioId} AND t.security_id = ${securityId} AND t.trade_date >= ${date}::date AND t.type = 'SPLIT')`;
 }
 
-/** The refusal of a `type` (SELL or SPLIT) of `symbol` dated `date` behind `later`. */
+/** The refusal of a `type` (BUY, SELL or SPLIT) of `symbol` dated `date` behind `later`. */
 export function behindLaterRelief(type: string, symbol: string, date: string, later: LaterRelief): DomainError {
   return badInput(
     `a ${type} of ${symbol} dated ${date} cannot be booked behind the ${later.type} dated ${later.date} (transaction ${later.id}): ` +
@@ -76,16 +92,16 @@ export function behindLaterRelief(type: string, symbol: string, date: string, la
   );
 }
 
-/** recordTransaction's SELL or SPLIT: refused behind a later SELL or SPLIT of its security. */
-export async function refuseBehindLaterRelief(tx: Tx, portfolioId: string, b: BookingInput): Promise<void> {
-  const [row] = await tx.$queryRaw<{ later: LaterRelief | null }[]>`
-    SELECT ${laterReliefSql(Prisma.sql`${portfolioId}::uuid`, Prisma.sql`${b.security!.id}::uuid`, b.date)} AS later`;
+/**
+ * recordTransaction's BUY, SELL or SPLIT: refused behind a later relief of its security; for a
+ * BUY, in the same statement, the SPLITs its lot is restated by (none: undefined).
+ */
+export async function inDateOrder(tx: Tx, portfolioId: string, b: BookingInput & { type: InTimeBooking }): Promise<LaterSplit[] | undefined> {
+  const portfolio = Prisma.sql`${portfolioId}::uuid`;
+  const security = Prisma.sql`${b.security!.id}::uuid`;
+  const [row] = await tx.$queryRaw<{ later: LaterRelief | null; splits: LaterSplit[] | null }[]>`
+    SELECT ${laterReliefSql(portfolio, security, b.date, b.type)} AS later,
+           ${b.type === 'BUY' ? laterSplitsSql(portfolio, security, b.date) : Prisma.sql`NULL::json`} AS splits`;
   if (row?.later) throw behindLaterRelief(b.type, b.security!.symbol, b.date, row.later);
-}
-
-/** recordTransaction's BUY: the SPLITs of its security its lot is restated by (none: undefined). */
-export async function laterSplits(tx: Tx, portfolioId: string, b: BookingInput): Promise<LaterSplit[] | undefined> {
-  const [row] = await tx.$queryRaw<{ splits: LaterSplit[] | null }[]>`
-    SELECT ${laterSplitsSql(Prisma.sql`${portfolioId}::uuid`, Prisma.sql`${b.security!.id}::uuid`, b.date)} AS splits`;
   return row?.splits ?? undefined;
 }

@@ -74,7 +74,7 @@ interface FillTarget {
   existingFill: string | null;
   /** A DAY order whose trading day has ended (the sweep's rule), swept yet or not. */
   dayEnded: boolean;
-  /** A SELL's: the latest SELL or SPLIT of the security booked in the way of the fill's trade date. */
+  /** The latest relief of the security booked in the way of the fill's trade date (laterReliefSql: a SELL's, a BUY's). */
   laterRelief: LaterRelief | null;
   /** A BUY's: the SPLITs of the security booked on or after the fill's trade date, which restate its lot. */
   laterSplits: LaterSplit[] | null;
@@ -318,9 +318,9 @@ export class TradingService {
   /**
    * The order, its portfolio (null unless the actor may change it), the replay check, the fills so
    * far, the lots the fill can touch, and what the fill's time means for it: its DAY ended, its
-   * placement, (a SELL) a later SELL/SPLIT of the security that refuses it, (a BUY) the SPLITs
-   * its lot is restated by (sell-order-in-time.ts; next to nothing to find for a fill dated
-   * today). Under the portfolio lock on the locked path, so what it finds is decided there.
+   * placement, a later relief of the security that refuses it (for a SELL a later SPLIT too),
+   * (a BUY) the SPLITs its lot is restated by (sell-order-in-time.ts; next to nothing to find for
+   * a fill dated today). Under the portfolio lock on the locked path, so what it finds is decided there.
    */
   private async readFillTarget(q: Db | Tx, ctx: ServiceContext, input: CheckedFill, lock: boolean): Promise<FillTarget | null> {
     const rows = await queryRows<FillTarget>(q, Prisma.sql`${preparedStatement}
@@ -331,7 +331,8 @@ export class TradingService {
              (SELECT f.id FROM fills f WHERE f.external_id = ${input.externalId}) AS "existingFill",
              ${dayEndedSql(this.lastDayClose(new Date()))} AS "dayEnded",
              to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "placedAt",
-             CASE WHEN o.side = 'SELL' THEN ${laterReliefSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt))} END AS "laterRelief",
+             CASE WHEN o.side = 'SELL' THEN ${laterReliefSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt), 'SELL')}
+                  ELSE ${laterReliefSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt), 'BUY')} END AS "laterRelief",
              CASE WHEN o.side = 'BUY' THEN ${laterSplitsSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt))} END AS "laterSplits",
              o.filled_value::text AS "filledValue",
              -- a BUY covers short lots only (found by their own index), a SELL relieves long lots only
@@ -362,7 +363,7 @@ export class TradingService {
     if (input.executedAt.getTime() < Date.parse(order.placedAt) - CLOCK_SKEW_MS) {
       throw badInput(`executedAt ${input.executedAt.toISOString()} is before order ${order.id} was placed (${order.placedAt})`);
     }
-    if (order.laterRelief) throw behindLaterRelief('SELL', order.symbol, isoDate(input.executedAt), order.laterRelief);
+    if (order.laterRelief) throw behindLaterRelief(order.side, order.symbol, isoDate(input.executedAt), order.laterRelief);
 
     const transactionId = randomUUID();
     const fill: Fill = {

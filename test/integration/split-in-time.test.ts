@@ -24,7 +24,7 @@ describeEachEngine('splits in date order', (db) => {
     server = await startTestServer(db());
     url = server.url;
     ({ key, userId } = await createUserWithKey(server, 'USER'));
-    await ensureSecurities(server, [['STEP', 'USD'], ['HALF', 'USD'], ['WAY', 'USD'], ['SHRT', 'USD'], ['FILL', 'USD']]);
+    await ensureSecurities(server, [['STEP', 'USD'], ['HALF', 'USD'], ['WAY', 'USD'], ['SHRT', 'USD'], ['FILL', 'USD'], ['FRAC', 'USD']]);
   });
   afterAll(() => server.close());
 
@@ -149,6 +149,19 @@ describeEachEngine('splits in date order', (db) => {
     expect(await footprint(db().prisma, id)).toEqual(before);
     await buy(id, 'SHRT', '2024-03-02', '5', '22');
     expect(await lotRows(id)).toEqual([['2024-01-10', '-20', '-15', '-375', null]]);
+  });
+
+  test('a fractional lot through non-integer splits: the past-date valuation (the NAV replay) has the lot’s digits', async () => {
+    const id = await funded('fractional splits');
+    await buy(id, 'FRAC', '2024-02-01', '3.3333333333', '9');
+    // 4.99999999995 → 5, × 0.3333333333 = 1.6666666665, × 0.7777777777 = 1.29629629603703703705 → 1.296296296
+    await split(id, 'FRAC', '2024-03-01', '1.5');
+    await split(id, 'FRAC', '2024-04-01', '0.3333333333');
+    await split(id, 'FRAC', '2024-05-01', '0.7777777777');
+    expect(await lotRows(id)).toEqual([['2024-02-01', '1.296296296', '1.296296296', '29.9999999997', null]]);
+    expect((await holdings(id)).map((h: any) => [h.symbol, h.quantity])).toEqual([['FRAC', '1.296296296']]);
+    expect((await holdings(id, '2024-03-01')).map((h: any) => [h.symbol, h.quantity])).toEqual([['FRAC', '5']]);
+    expect((await holdings(id, '2024-07-31')).map((h: any) => [h.symbol, h.quantity])).toEqual([['FRAC', '1.296296296']]);
   });
 
   const placeOrder = async (portfolioId: string, side: 'BUY' | 'SELL', quantity: string): Promise<string> => {

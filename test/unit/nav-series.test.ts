@@ -2,6 +2,7 @@ import type Decimal from 'decimal.js';
 import { D, ZERO } from '../../src/domain/decimal';
 import { unitsOf, unitsOfText, unitsOfTextAt } from '../../src/domain/fixed';
 import { FxTable, fxQuote } from '../../src/domain/fx';
+import { applySplit, restateBySplits } from '../../src/domain/lots';
 import {
   buildNavSeries,
   businessDayBefore,
@@ -92,6 +93,23 @@ describe('ledger replay', () => {
     r.apply(entry('2024-03-06', 'DIVIDEND', '3.5', 'USD', { id: 'Z' }));
     expect(r.quantity.get('Z')!.toFixed()).toBe('-5');
     expect(r.cash.get('USD')!.toFixed()).toBe('203.5');
+  });
+
+  test('a split rounds the position as the ledger rounds the lot: 10 places, half-even, split by split', () => {
+    const lot = { id: 'L', qtyOriginal: new D('3.3333333333'), qtyOpen: new D('3.3333333333'), costBasis: new D('30'), acquiredOn: '2024-02-01' };
+    const r = new LedgerReplay();
+    r.apply(entry('2024-02-01', 'BUY', '-30', 'USD', { id: 'F', qty: '3.3333333333', price: '9' }));
+    // 3.3333333333 × 1.5 = 4.99999999995 → 5 (half-even: …9|5 rounds up), not 4.99999999995.
+    r.apply(entry('2024-03-01', 'SPLIT', '0', 'USD', { id: 'F', ratio: '1.5' }));
+    expect(r.quantity.get('F')!.toFixed()).toBe('5');
+    expect(r.quantity.get('F')!.toFixed()).toBe(applySplit([lot], new D('1.5'))[0]!.qtyOpen.toFixed());
+    // 5 × 0.3333333333 = 1.6666666665 exactly, × 0.7777777777 = 1.29629629603703703705 → 1.296296296; the
+    // product of the three unrounded would be 1.2962962960240740740896296296295.
+    r.apply(entry('2024-04-01', 'SPLIT', '0', 'USD', { id: 'F', ratio: '0.3333333333' }));
+    r.apply(entry('2024-05-01', 'SPLIT', '0', 'USD', { id: 'F', ratio: '0.7777777777' }));
+    const lotAfter = restateBySplits(lot, ['1.5', '0.3333333333', '0.7777777777'].map((x) => new D(x)));
+    expect(r.quantity.get('F')!.toFixed()).toBe(lotAfter.qtyOpen.toFixed());
+    expect(r.quantity.get('F')!.toFixed()).toBe('1.296296296');
   });
 });
 

@@ -3,6 +3,7 @@ import * as fixed from '../fixed';
 import type { Units } from '../fixed';
 import type { FxTable } from '../fx';
 import { LedgerReplay, replayOrder, type CloseSeries, type LedgerEntry } from '../nav-series';
+import { splitQuantity } from '../lots';
 import { brinsonFachlerPeriod, carinoUnits, linkCarinoUnits, toDecimals, withTotals, type AttributionResult, type GroupInputUnits, type PeriodUnits } from './attribution';
 import type { BenchmarkDay } from './benchmark';
 
@@ -260,7 +261,8 @@ function valueDays(input: HoldingsInputs, scale: number): PortfolioDay[] {
       const start = pos.endDay === t - 1 && pos.endQ === q && pos.endP === p0 && pos.endX === x0 ? pos.end : fxTimes(times(qu, p0), x0);
       const split = splits?.get(sid);
       const dividend = dividends?.get(sid);
-      const qp1 = split ? times(times(qu, unitsOf(split)), p1) : times(qu, p1);
+      // The quantity after the split as the NAV replay and the lots round it (splitQuantity).
+      const qp1 = split ? times(unitsOf(splitQuantity(q, split)), p1) : times(qu, p1);
       const end = fxTimes(dividend ? plus(qp1, unitsOf(dividend)) : qp1, x1);
       if (!split && !dividend) {
         pos.endQ = q;

@@ -93,6 +93,20 @@ describe('portfolioDays: holdings-based start and end values', () => {
     expect(days.map((d) => d.cash.map((c) => [c.currency, u(c.start), u(c.end)]))).toEqual([[['USD', '400', '400']], [['USD', '295', '295']]]);
   });
 
+  it('a split day ends on the quantity the split leaves, rounded as the lots and the NAV replay round it', () => {
+    // 3.3333333333 × 1.5 = 4.99999999995 → 5 (splitQuantity): the split day ends at 5 × 4 = 20, the
+    // value the next day starts from, not 4.99999999995 × 4 = 19.9999999998.
+    const f = portfolioDays({
+      baseCurrency: 'USD',
+      entries: [e('2024-01-01', 'BUY', '-20', 'USD', { securityId: 'f', quantity: dec('3.3333333333'), price: dec(6) }), e(D1, 'SPLIT', '0', 'USD', { securityId: 'f', splitRatio: dec('1.5') })],
+      securities: new Map([['f', { symbol: 'F', currency: 'USD', sector: null, assetClass: null, country: null }]]),
+      prices: new Map([['f', ps([D0, D1, D2], ['6', '4', '4'])]]),
+      fx,
+      days: [D0, D1, D2],
+    });
+    expect(f.days.map((d) => d.holdings.map((h) => [u2(h.start, f.scale), u2(h.end, f.scale)]))).toEqual([[['19.9999999998', '20']], [['20', '20']]]);
+  });
+
   it('no days or a single day give nothing', () => {
     expect(portfolioDays({ baseCurrency: 'USD', entries, securities, prices, fx, days: [] }).days).toEqual([]);
     expect(portfolioDays({ baseCurrency: 'USD', entries, securities, prices, fx, days: [D0] }).days).toEqual([]);
