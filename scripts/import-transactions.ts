@@ -1,7 +1,7 @@
 // Usage: npm run import:transactions -- <file.csv> --portfolio <id>
 // Books a CSV of transactions (columns: src/services/transaction-import.ts, README) into the
 // database of DATABASE_URL or the embedded one in DATA_DIR, through the ledger service, as
-// the portfolio's owner. Progress on stderr. Idempotent: a re-run books nothing twice.
+// the portfolio's owner, in date order whatever the file's order. Progress on stderr. Idempotent: a re-run books nothing twice.
 // Exit code 0 when every row was booked or already there, 2 when some were rejected
 // (listed by line number), 1 on failure.
 import { loadConfig } from '../src/config';
@@ -36,10 +36,16 @@ async function main(): Promise<number> {
     const ctx = { actor: { userId: portfolio.ownerId, role: portfolio.owner.role, apiKeyId: null }, meta: { requestId: `import-transactions-${Date.now()}` } };
     let last = 0;
     const progress = (p: ImportProgress) => {
-      if (Date.now() - last < 1000 && p.bytes < p.totalBytes) return;
+      // Reading: the share of the file read; booking (in date order, after the whole file is read): of the rows settled.
+      const done = p.phase === 'reading' ? p.bytes / (p.totalBytes || 1) : p.rows ? (p.booked + p.replayed + p.rejected) / p.rows : 1;
+      if (Date.now() - last < 1000 && !(p.phase === 'booking' && done >= 1)) return;
       last = Date.now();
-      const pct = p.totalBytes ? Math.min(100, (100 * p.bytes) / p.totalBytes).toFixed(1) : '100';
-      process.stderr.write(`\rtransactions: ${p.rows} rows (${pct}%), ${p.booked} booked, ${p.replayed} already booked, ${p.rejected} rejected   `);
+      const pct = Math.min(100, 100 * done).toFixed(1);
+      process.stderr.write(
+        p.phase === 'reading'
+          ? `\rreading: ${p.rows} rows (${pct}%), ${p.rejected} rejected   `
+          : `\rtransactions: ${p.rows} rows (${pct}%), ${p.booked} booked, ${p.replayed} already booked, ${p.rejected} rejected   `,
+      );
     };
     const r = await asUser(portfolio.ownerId, () => importTransactions(services.ledger, ctx, file, portfolio.id, progress));
     process.stderr.write('\n');

@@ -13,7 +13,7 @@ import type { ServiceContext } from './context';
 import { getReadablePortfolio, getWritablePortfolio } from './access';
 import { auditCte } from './audit';
 import { recordSplitAction, refuseSplitBookedTwice } from './corporate-actions';
-import { inDateOrder, type LaterSplit } from './sell-order-in-time';
+import { inDateOrder, shortBehindLaterBuy, type LaterRelief, type LaterSplit } from './sell-order-in-time';
 import { inTransaction } from './transaction';
 import { preparedStatement } from '../db/prepared';
 import { executeRows } from '../db/direct';
@@ -70,6 +70,12 @@ export interface BookOptions {
    * restated by them.
    */
   laterSplits?: LaterSplit[];
+  /**
+   * A SELL's where shorting is allowed: the latest BUY of the security dated after it
+   * (sell-order-in-time.ts laterBuySql), read under the lock. A short lot the SELL would open is
+   * refused behind it.
+   */
+  laterBuy?: LaterRelief;
   /**
    * More data-modifying CTEs (`name AS (INSERT …)`) to run in the booking's statement,
    * given what the booking changes (for an audit entry written in the same statement) and
@@ -265,12 +271,12 @@ export class LedgerService {
         }
         if (booking.type === 'SPLIT') {
           await refuseSplitBookedTwice(tx, portfolio.id, booking.security!, booking.date);
-          await inDateOrder(tx, portfolio.id, { ...booking, type: 'SPLIT' });
+          await inDateOrder(tx, portfolio, { ...booking, type: 'SPLIT' });
           await recordSplitAction(tx, booking.security!, booking.date, booking.splitRatio!);
         }
         const trade = booking.type === 'BUY' || booking.type === 'SELL' ? booking.type : null;
         const booked = await this.book(tx, portfolio, booking, afterCommit, {
-          laterSplits: trade ? await inDateOrder(tx, portfolio.id, { ...booking, type: trade }) : undefined,
+          ...(trade ? await inDateOrder(tx, portfolio, { ...booking, type: trade }) : {}),
           alsoWrite: (booked, gated) => [
             auditCte(ctx, gated, {
               action: 'transaction.record',
@@ -358,7 +364,7 @@ export class LedgerService {
     ];
     if (b.security && (b.type === 'BUY' || b.type === 'SELL' || b.type === 'SPLIT')) {
       const lots = options.lots ?? (await this.openLots(tx, portfolio.id, b.security.id, b.type));
-      ctes.push(...this.lotChanges(portfolio, b, b.security, id, lots, options.laterSplits, result, gated));
+      ctes.push(...this.lotChanges(portfolio, b, b.security, id, lots, options, result, gated));
     }
     if (!amount.isZero()) {
       ctes.push(Prisma.sql`cash AS (
@@ -410,7 +416,7 @@ export class LedgerService {
     security: Security,
     transactionId: string,
     lots: Lot[],
-    laterSplits: readonly LaterSplit[] | undefined,
+    { laterSplits, laterBuy }: Pick<BookOptions, 'laterSplits' | 'laterBuy'>,
     result: Booked,
     gated: Gated,
   ): Prisma.Sql[] {
@@ -447,6 +453,8 @@ export class LedgerService {
         throw badInput(`cannot sell ${b.quantity!.toFixed()} ${security.symbol}: the portfolio holds none on ${b.date} (short by ${b.quantity!.toFixed()}) and does not allow shorting`);
       }
       const r = relieveLots(lots, { quantity: b.quantity!, proceeds: sellProceeds(b.quantity!, b.price!, b.fee), soldOn: b.date, method, allowShort: portfolio.allowShort });
+      // In date order the later BUY would have covered the short lot this SELL opens.
+      if (r.shortOpened && laterBuy) throw shortBehindLaterBuy(security.symbol, b.date, laterBuy);
       updates = r.updates;
       gains = r.gains;
       if (r.shortOpened) opened = { quantity: r.shortOpened.quantity, cost: r.shortOpened.costBasis };

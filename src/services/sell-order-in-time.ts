@@ -1,7 +1,7 @@
 import { Prisma } from '../generated/prisma/client';
 import type { DomainError } from '../domain/errors';
 import type { Tx } from './db';
-import type { BookingInput } from './ledger';
+import type { BookingInput, BookingPortfolio, BookOptions } from './ledger';
 import { badInput } from './validate';
 
 /** The latest booking of a security in a portfolio in the way of a booking dated before it (laterReliefSql). */
@@ -30,7 +30,9 @@ export interface LaterSplit {
  * relief in the way, rather than booked against the wrong lots:
  * - a backdated SELL: the later relief has already chosen among the lots it would have taken
  *   first (or covered the short it would have opened); a SPLIT dated after it, or on its day,
- *   has restated its lots in post-split shares;
+ *   has restated its lots in post-split shares; and one that opens a short lot (shorting
+ *   allowed) is refused behind any later BUY (laterBuySql): that BUY opened a long lot, and in
+ *   date order it would have covered the short instead;
  * - a backdated SPLIT: the later relief took lots the split would have restated first, a later
  *   SPLIT restated them already;
  * - a backdated BUY: the later relief's method might have taken the new lot (FIFO, HIFO and
@@ -49,6 +51,19 @@ export interface LaterSplit {
 /** A booking that the in-date-order check applies to. */
 export type InTimeBooking = 'BUY' | 'SELL' | 'SPLIT';
 
+/** The JSON LaterRelief of a transaction `t`. */
+const relief = Prisma.sql`json_build_object('id', t.id, 'type', t.type::text, 'date', t.trade_date::text)`;
+
+/**
+ * The latest transaction `t` of the security in the portfolio dated after `date` that `which`
+ * picks, as a JSON LaterRelief, or NULL: the index range scan of laterReliefSql and laterBuySql.
+ */
+function latestAfter(portfolioId: Prisma.Sql, securityId: Prisma.Sql, date: string, which: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`(SELECT ${relief} FROM transactions t
+      WHERE t.portfolio_id = ${portfolioId} AND t.trade_date > ${date}::date AND t.security_id = ${securityId} AND ${which}
+      ORDER BY t.trade_date DESC, t.created_at DESC LIMIT 1)`;
+}
+
 /**
  * SQL for the latest booking of `securityId` in `portfolioId` in the way of a `booking` dated
  * `date`, as a JSON LaterRelief, or NULL: a SELL or a short-covering BUY dated after it (for a
@@ -59,19 +74,27 @@ export type InTimeBooking = 'BUY' | 'SELL' | 'SPLIT';
  * none a probe of the security's splits on `date` (transactions_split_idx).
  */
 export function laterReliefSql(portfolioId: Prisma.Sql, securityId: Prisma.Sql, date: string, booking: InTimeBooking): Prisma.Sql {
-  const relief = Prisma.sql`json_build_object('id', t.id, 'type', t.type::text, 'date', t.trade_date::text)`;
   // A scalar subquery, not EXISTS: the planner may turn an EXISTS under OR into a hashed subplan,
   // which reads every realized gain of the database once a BUY is met; this is one index probe per BUY.
   const covered = Prisma.sql`(t.type = 'BUY' AND (SELECT true FROM realized_gains g WHERE g.portfolio_id = t.portfolio_id AND g.sold_on = t.trade_date AND g.transaction_id = t.id LIMIT 1))`;
-  const later = Prisma.sql`(SELECT ${relief} FROM transactions t
-      WHERE t.portfolio_id = ${portfolioId} AND t.trade_date > ${date}::date AND t.security_id = ${securityId}
-        AND (${booking === 'BUY' ? Prisma.sql`t.type = 'SELL'` : Prisma.sql`t.type IN ('SELL', 'SPLIT')`} OR ${covered})
-      ORDER BY t.trade_date DESC, t.created_at DESC LIMIT 1)`;
+  const later = latestAfter(portfolioId, securityId, date, Prisma.sql`(${booking === 'BUY' ? Prisma.sql`t.type = 'SELL'` : Prisma.sql`t.type IN ('SELL', 'SPLIT')`} OR ${covered})`);
   if (booking === 'BUY') return later;
   return Prisma.sql`COALESCE(${later},
     (SELECT ${relief} FROM transactions t
       WHERE t.portfolio_id = ${portfolioId} AND t.security_id = ${securityId} AND t.trade_date = ${date}::date AND t.type = 'SPLIT'
       ORDER BY t.created_at DESC LIMIT 1))`;
+}
+
+/**
+ * SQL for the latest BUY of `securityId` in `portfolioId` dated after a SELL's `date`, as a JSON
+ * LaterRelief, or NULL. Asked only where shorting is allowed: a SELL that opens a short lot is
+ * refused behind it (LedgerService), as in date order that BUY would have covered the short. A BUY
+ * that did cover shorts is a relief and refuses any earlier SELL already (laterReliefSql); this
+ * one found nothing to cover when it was booked and opened a long lot. The same index range scan
+ * as laterReliefSql's: for a SELL dated today, next to nothing.
+ */
+export function laterBuySql(portfolioId: Prisma.Sql, securityId: Prisma.Sql, date: string): Prisma.Sql {
+  return latestAfter(portfolioId, securityId, date, Prisma.sql`t.type = 'BUY'`);
 }
 
 /**
@@ -84,24 +107,38 @@ export function laterSplitsSql(portfolioId: Prisma.Sql, securityId: Prisma.Sql, 
     FROM transactions t WHERE t.portfolio_id = ${portfolioId} AND t.security_id = ${securityId} AND t.trade_date >= ${date}::date AND t.type = 'SPLIT')`;
 }
 
-/** The refusal of a `type` (BUY, SELL or SPLIT) of `symbol` dated `date` behind `later`. */
-export function behindLaterRelief(type: string, symbol: string, date: string, later: LaterRelief): DomainError {
+/**
+ * The refusal of a `type` (BUY, SELL or SPLIT) of `symbol` dated `date` behind `later`; `why`
+ * when that booking is in the way for another reason than having relieved lots.
+ */
+export function behindLaterRelief(type: string, symbol: string, date: string, later: LaterRelief, why = 'lots are relieved in date order'): DomainError {
   return badInput(
     `a ${type} of ${symbol} dated ${date} cannot be booked behind the ${later.type} dated ${later.date} (transaction ${later.id}): ` +
-      `lots are relieved in date order and booked history is not replayed`,
+      `${why} and booked history is not replayed`,
   );
 }
 
+/** A SELL's short lot refused behind `laterBuy` (laterBuySql). */
+export function shortBehindLaterBuy(symbol: string, date: string, laterBuy: LaterRelief): DomainError {
+  return behindLaterRelief('SELL', symbol, date, laterBuy, 'it would open a short lot, which in date order that BUY would have covered,');
+}
+
 /**
- * recordTransaction's BUY, SELL or SPLIT: refused behind a later relief of its security; for a
- * BUY, in the same statement, the SPLITs its lot is restated by (none: undefined).
+ * recordTransaction's BUY, SELL or SPLIT: refused behind a later relief of its security; in the
+ * same statement, for a BUY the SPLITs its lot is restated by, for a SELL where shorting is
+ * allowed the later BUY a short it opens is refused behind (LedgerService.book's options).
  */
-export async function inDateOrder(tx: Tx, portfolioId: string, b: BookingInput & { type: InTimeBooking }): Promise<LaterSplit[] | undefined> {
-  const portfolio = Prisma.sql`${portfolioId}::uuid`;
+export async function inDateOrder(
+  tx: Tx,
+  portfolio: Pick<BookingPortfolio, 'id' | 'allowShort'>,
+  b: BookingInput & { type: InTimeBooking },
+): Promise<Pick<BookOptions, 'laterSplits' | 'laterBuy'>> {
+  const portfolioId = Prisma.sql`${portfolio.id}::uuid`;
   const security = Prisma.sql`${b.security!.id}::uuid`;
-  const [row] = await tx.$queryRaw<{ later: LaterRelief | null; splits: LaterSplit[] | null }[]>`
-    SELECT ${laterReliefSql(portfolio, security, b.date, b.type)} AS later,
-           ${b.type === 'BUY' ? laterSplitsSql(portfolio, security, b.date) : Prisma.sql`NULL::json`} AS splits`;
+  const [row] = await tx.$queryRaw<{ later: LaterRelief | null; splits: LaterSplit[] | null; buy: LaterRelief | null }[]>`
+    SELECT ${laterReliefSql(portfolioId, security, b.date, b.type)} AS later,
+           ${b.type === 'BUY' ? laterSplitsSql(portfolioId, security, b.date) : Prisma.sql`NULL::json`} AS splits,
+           ${b.type === 'SELL' && portfolio.allowShort ? laterBuySql(portfolioId, security, b.date) : Prisma.sql`NULL::json`} AS buy`;
   if (row?.later) throw behindLaterRelief(b.type, b.security!.symbol, b.date, row.later);
-  return row?.splits ?? undefined;
+  return { laterSplits: row?.splits ?? undefined, laterBuy: row?.buy ?? undefined };
 }

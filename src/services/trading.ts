@@ -17,7 +17,7 @@ import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, optionalText, symbol as validSymbol, text } from './validate';
 import { isoDate, same, toD, type BookingInput, type BookOptions, type LedgerService } from './ledger';
 import { dayEndedSql, END_OF_UTC_DAY } from './order-expiry';
-import { behindLaterRelief, laterReliefSql, laterSplitsSql, type LaterRelief, type LaterSplit } from './sell-order-in-time';
+import { behindLaterRelief, laterBuySql, laterReliefSql, laterSplitsSql, type LaterRelief, type LaterSplit } from './sell-order-in-time';
 import { dayCloseClock, type DayClose } from '../domain/trading-day';
 
 export interface PlaceOrderInput {
@@ -78,6 +78,8 @@ interface FillTarget {
   laterRelief: LaterRelief | null;
   /** A BUY's: the SPLITs of the security booked on or after the fill's trade date, which restate its lot. */
   laterSplits: LaterSplit[] | null;
+  /** A SELL's where shorting is allowed: the latest BUY of the security after the fill's trade date, which a short it opens is refused behind (laterBuySql). */
+  laterBuy: LaterRelief | null;
   /** When the order was placed (ISO 8601, UTC, milliseconds as stored): no fill executes before. */
   placedAt: string;
   /** Σ quantity × price of the order's fills so far, exact (NUMERIC). */
@@ -319,7 +321,8 @@ export class TradingService {
    * The order, its portfolio (null unless the actor may change it), the replay check, the fills so
    * far, the lots the fill can touch, and what the fill's time means for it: its DAY ended, its
    * placement, a later relief of the security that refuses it (for a SELL a later SPLIT too),
-   * (a BUY) the SPLITs its lot is restated by (sell-order-in-time.ts; next to nothing to find for
+   * (a BUY) the SPLITs its lot is restated by, (a SELL where shorting is allowed) the later BUY a
+   * short it opens is refused behind (sell-order-in-time.ts; next to nothing to find for
    * a fill dated today). Under the portfolio lock on the locked path, so what it finds is decided there.
    */
   private async readFillTarget(q: Db | Tx, ctx: ServiceContext, input: CheckedFill, lock: boolean): Promise<FillTarget | null> {
@@ -334,6 +337,7 @@ export class TradingService {
              CASE WHEN o.side = 'SELL' THEN ${laterReliefSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt), 'SELL')}
                   ELSE ${laterReliefSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt), 'BUY')} END AS "laterRelief",
              CASE WHEN o.side = 'BUY' THEN ${laterSplitsSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt))} END AS "laterSplits",
+             CASE WHEN o.side = 'SELL' AND p.allow_short THEN ${laterBuySql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt))} END AS "laterBuy",
              o.filled_value::text AS "filledValue",
              -- a BUY covers short lots only (found by their own index), a SELL relieves long lots only
              CASE WHEN o.side = 'BUY' THEN ${openLotsOfOrder(Prisma.sql`l.qty_open < 0`)} ELSE ${openLotsOfOrder(Prisma.sql`l.qty_open > 0`)} END AS lots
@@ -400,6 +404,7 @@ export class TradingService {
       transactionId,
       lots: order.lots.map((l) => ({ id: l.id, qtyOriginal: new D(l.q0), qtyOpen: new D(l.q), costBasis: new D(l.c), acquiredOn: l.d })),
       laterSplits: order.laterSplits ?? undefined,
+      laterBuy: order.laterBuy ?? undefined,
       alsoWrite: (booked, gated) => [
         Prisma.sql`new_fill AS (
           INSERT INTO fills (id, order_id, transaction_id, external_id, quantity, price, fee, executed_at, venue, created_at)
