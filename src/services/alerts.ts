@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AlertEvent, AlertRule, AlertType, Portfolio } from '../generated/prisma/client';
 import type Decimal from 'decimal.js';
 import { DomainError } from '../domain/errors';
+import { mayFire } from '../domain/alerts';
 import type { EventBus } from '../events/bus';
 import type { Db } from './db';
 import type { ServiceContext } from './context';
@@ -157,15 +158,20 @@ export class AlertService {
 
   /**
    * Persists one firing (and its webhook delivery row); a second process (or a replay) with
-   * the same dedupe key inserts nothing. Publishes `alert.triggered` after commit only when this call wrote the row.
+   * the same dedupe key inserts nothing, and neither does a firing within the rule's cooldown
+   * of the last one recorded (the processes' clocks may disagree on when it ends, and each
+   * would fire on a different event: the rule's row, locked, decides). Publishes
+   * `alert.triggered` after commit only when this call wrote the row.
    */
   async recordFiring(f: { ruleId: string; portfolioId: string; type: AlertType; value: string; message: string; dedupeKey: string; at: Date }): Promise<string | null> {
     const system: ServiceContext = { actor: null, meta: { requestId: `alert:${f.dedupeKey}` } };
     return asSystem(() => inTransaction(this.db, system, async (tx, afterCommit) => {
+      const [rule] = await tx.$queryRaw<{ cooldown_seconds: number; last_triggered_at: Date | null }[]>`
+        SELECT cooldown_seconds, last_triggered_at FROM alert_rules WHERE id = ${f.ruleId}::uuid AND is_active FOR UPDATE`;
+      if (!rule || !mayFire(rule.last_triggered_at?.getTime() ?? null, Number(rule.cooldown_seconds), f.at.getTime())) return null;
       const [row] = await tx.$queryRaw<{ id: string }[]>`
         INSERT INTO alert_events (id, rule_id, portfolio_id, type, value, message, dedupe_key, triggered_at)
-        SELECT ${randomUUID()}::uuid, ${f.ruleId}::uuid, ${f.portfolioId}::uuid, ${f.type}::"AlertType", ${f.value}::numeric, ${f.message}, ${f.dedupeKey}, ${f.at}
-        WHERE EXISTS (SELECT 1 FROM alert_rules WHERE id = ${f.ruleId}::uuid AND is_active)
+        VALUES (${randomUUID()}::uuid, ${f.ruleId}::uuid, ${f.portfolioId}::uuid, ${f.type}::"AlertType", ${f.value}::numeric, ${f.message}, ${f.dedupeKey}, ${f.at})
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING id::text AS id`;
       if (!row) return null;
@@ -178,8 +184,11 @@ export class AlertService {
     }));
   }
 
-  /** The rule's condition no longer holds: it may fire again. */
-  async markCleared(ruleId: string): Promise<void> {
-    await asSystem(() => this.db.$executeRaw`UPDATE alert_rules SET triggered = false WHERE id = ${ruleId}::uuid AND triggered`);
+  /**
+   * The rule's condition no longer held `at`: it may fire again. A firing recorded after `at`
+   * (this write and that one are not ordered: both are fire-and-forget) is not undone.
+   */
+  async markCleared(ruleId: string, at: Date): Promise<void> {
+    await asSystem(() => this.db.$executeRaw`UPDATE alert_rules SET triggered = false WHERE id = ${ruleId}::uuid AND triggered AND (last_triggered_at IS NULL OR last_triggered_at <= ${at})`);
   }
 }
