@@ -6,7 +6,7 @@ import { mayFire } from '../domain/alerts';
 import type { EventBus } from '../events/bus';
 import type { Db } from './db';
 import type { ServiceContext } from './context';
-import { findReadablePortfolio, getReadablePortfolio, getWritablePortfolio, readableWhere, requireActor } from './access';
+import { canRead, findReadablePortfolio, getReadablePortfolio, getWritablePortfolio, readableWhere, requireActor, type PortfolioAudience } from './access';
 import { writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { paginate, type Page, type PageArgs } from './pagination';
@@ -129,10 +129,19 @@ export class AlertService {
     return p;
   }
 
-  /** Ids of every portfolio the actor may read (alertTriggered without a portfolio). */
-  async readablePortfolioIds(ctx: ServiceContext): Promise<Set<string>> {
-    const rows = await this.db.portfolio.findMany({ where: readableWhere(requireActor(ctx)), select: { id: true } });
-    return new Set(rows.map((r) => r.id));
+  /** Whether the actor reads a portfolio, as a test on its audience (alertTriggered without a portfolio, per event). */
+  readsAudience(ctx: ServiceContext): (a: PortfolioAudience) => boolean {
+    const actor = requireActor(ctx);
+    return (a) => canRead(actor, a);
+  }
+
+  /**
+   * A portfolio's owner and the VIEWERs it is shared with (null if it does not exist), for the
+   * realtime engine's per-event decisions: asked for the system, it is every reader's question.
+   */
+  async audienceOf(portfolioId: string): Promise<PortfolioAudience | null> {
+    const p = await asSystem(() => this.db.portfolio.findUnique({ where: { id: portfolioId }, select: { ownerId: true, shares: { select: { userId: true } } } }));
+    return p && { portfolioId, ownerId: p.ownerId, viewerIds: new Set(p.shares.map((s) => s.userId)) };
   }
 
   // ------------------------------------------------------------------ for the alert engine

@@ -101,18 +101,18 @@ describeEachEngine('live updates over graphql-ws', (db) => {
     alerts.stop();
   });
 
-  test('alertTriggered without a portfolio: a USER gets the alerts of the portfolios they may read, never another owner\'s', async () => {
-    // The other user's own portfolio (what such a subscription covers is fixed when it starts).
-    const created = await gql(server.url, other.key, `mutation($i: CreatePortfolioInput!) { createPortfolio(input: $i) { id } }`, { i: { name: `mine-${Math.random()}`, baseCurrency: 'USD' } });
-    const mine = created.data.createPortfolio.id as string;
-    const deposit = await gql(server.url, other.key, `mutation($i: TransactionInput!) { recordTransaction(input: $i) { id } }`, { i: { portfolioId: mine, type: 'DEPOSIT', date: '2024-01-02', amount: '1000', currency: 'USD' } });
-    expect(deposit.errors).toBeUndefined();
+  test('alertTriggered without a portfolio: a USER gets the alerts of the portfolios they may read, one created after subscribing too, never another owner\'s', async () => {
     const ALL = `subscription { alertTriggered { id portfolioId } }`;
     const sinks = () => (server.app.realtime as unknown as { alertSinks: Set<unknown> }).alertSinks.size;
     const listening = sinks();
     const othersAlerts = collect(open(other.key), ALL);
     const ownersAlerts = collect(open(owner.key), ALL);
     await until(() => sinks() === listening + 2);
+    // The other user's own portfolio, created after they subscribed: who may see an alert is decided per event.
+    const created = await gql(server.url, other.key, `mutation($i: CreatePortfolioInput!) { createPortfolio(input: $i) { id } }`, { i: { name: `mine-${Math.random()}`, baseCurrency: 'USD' } });
+    const mine = created.data.createPortfolio.id as string;
+    const deposit = await gql(server.url, other.key, `mutation($i: TransactionInput!) { recordTransaction(input: $i) { id } }`, { i: { portfolioId: mine, type: 'DEPOSIT', date: '2024-01-02', amount: '1000', currency: 'USD' } });
+    expect(deposit.errors).toBeUndefined();
     // Rules whose condition holds already fire on their first evaluation.
     const rule = (key: string, portfolioId: string) => gql(server.url, key, `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { id } }`, { i: { portfolioId, type: 'NAV_BELOW', threshold: '1000000000000' } });
     expect((await rule(other.key, mine)).errors).toBeUndefined();
