@@ -104,6 +104,8 @@ describeEachEngine('live updates over graphql-ws', (db) => {
   test('alertTriggered without a portfolio: a USER gets the alerts of the portfolios they may read, one created after subscribing too, never another owner\'s', async () => {
     const ALL = `subscription { alertTriggered { id portfolioId } }`;
     const sinks = () => (server.app.realtime as unknown as { alertSinks: Set<unknown> }).alertSinks.size;
+    // The previous test's subscription ends as its complete message reaches the server.
+    await until(() => sinks() === 0);
     const listening = sinks();
     const othersAlerts = collect(open(other.key), ALL);
     const ownersAlerts = collect(open(owner.key), ALL);
