@@ -50,17 +50,12 @@ export class Realtime {
   private readonly priceSinks = new Map<string, Set<SubscriptionStream<PriceTick>>>();
   private readonly unsubscribe: (() => void)[] = [];
 
-  private readonly services: Services;
-  private readonly log: Logger;
-
   constructor(
-    services: Services,
+    private readonly services: Services,
     private readonly bus: EventBus,
-    log: Logger,
+    private readonly log: Logger,
     opts: { coalesceMs: number },
   ) {
-    this.services = services;
-    this.log = log;
     this.nav = new NavEngine(services.live, bus, log, opts.coalesceMs);
     this.alerts = new AlertEngine(services.alerts, this.nav, bus, log);
   }
