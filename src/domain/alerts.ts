@@ -2,9 +2,11 @@ import type Decimal from 'decimal.js';
 
 /**
  * Alert rules on plain data (API.md, AlertType). A rule is *active* while its condition
- * holds; it fires on the edge from inactive to active, and again only after it has cleared,
- * and never twice within its cooldown. Thresholds: prices and NAVs in their own currency,
- * percentages as fractions (5% is 0.05).
+ * holds. It fires at an evaluation where its condition holds, it has never fired or has been
+ * seen cleared (inactive) at an evaluation since its last firing, and its cooldown has passed
+ * since that firing (`alertStep`). So a rule that is true again inside its cooldown fires at
+ * the first evaluation after the cooldown at which it still holds; one that never clears fires
+ * once. Thresholds: prices and NAVs in their own currency, percentages as fractions (5% is 0.05).
  */
 
 export type AlertType = 'PRICE_ABOVE' | 'PRICE_BELOW' | 'NAV_BELOW' | 'NAV_ABOVE' | 'NAV_CHANGE_PCT' | 'DRAWDOWN_PCT' | 'POSITION_WEIGHT_ABOVE';
@@ -64,9 +66,26 @@ export function evaluateAlert(rule: AlertRuleInput, s: AlertSnapshot): AlertEval
   }
 }
 
-/** Whether a rule that just became active may fire now. */
+/** Whether the cooldown after the last firing (ms since the epoch) has passed at `now`; no cooldown never holds a rule back. */
 export function mayFire(lastFiredAt: number | null, cooldownSeconds: number, now: number): boolean {
-  return lastFiredAt === null || now - lastFiredAt >= cooldownSeconds * 1000;
+  return lastFiredAt === null || cooldownSeconds <= 0 || now - lastFiredAt >= cooldownSeconds * 1000;
+}
+
+/** What a rule remembers between evaluations. */
+export interface FiringState {
+  /** When it last fired (ms since the epoch), null if never. */
+  lastFiredAt: number | null;
+  /** Never fired, or seen inactive at an evaluation since its last firing: it is armed. */
+  cleared: boolean;
+}
+
+/**
+ * One evaluation of a rule whose condition is `active` at `now`: `fire` (then it is no longer
+ * cleared), `clear` (it fired and its condition no longer holds: armed again), or `none`.
+ */
+export function alertStep(s: FiringState, active: boolean, cooldownSeconds: number, now: number): 'fire' | 'clear' | 'none' {
+  if (!active) return s.cleared ? 'none' : 'clear';
+  return s.cleared && mayFire(s.lastFiredAt, cooldownSeconds, now) ? 'fire' : 'none';
 }
 
 export function alertMessage(rule: AlertRuleInput, value: Decimal): string {

@@ -21,6 +21,8 @@ export type DomainEvent =
   | { type: 'alert.rules.changed'; portfolioId: string; ruleId: string }
   /** An API key revoked or a session ended: open sockets using it are closed at once. */
   | { type: 'credential.revoked'; apiKeyId?: string; sessionId?: string }
+  /** A portfolio is now shared with this VIEWER: what was decided about who reads it is dropped. */
+  | { type: 'portfolio.shared'; portfolioId: string; userId: string }
   /** A portfolio is no longer shared with this VIEWER: their subscriptions on it end at once. */
   | { type: 'portfolio.unshared'; portfolioId: string; userId: string }
   /**

@@ -1,5 +1,5 @@
 import { D } from '../domain/decimal';
-import { alertMessage, evaluateAlert, mayFire, type AlertRuleInput } from '../domain/alerts';
+import { alertMessage, alertStep, evaluateAlert, type AlertRuleInput, type FiringState } from '../domain/alerts';
 import type { EventBus } from '../events/bus';
 import type { ActiveRule, AlertService } from '../services/alerts';
 import { eventKey, type LivePortfolio, type NavEngine } from './nav-engine';
@@ -9,12 +9,12 @@ interface Logger {
   error(obj: object, msg: string): void;
 }
 
-interface RuleState extends AlertRuleInput {
+interface RuleState extends AlertRuleInput, FiringState {
   id: string;
   portfolioId: string;
   cooldownSeconds: number;
+  /** Its condition held at the last evaluation. */
   active: boolean;
-  lastFiredAt: number | null;
   /** Never fired nor evaluated: its first evaluation has a key every process agrees on. */
   fresh: boolean;
 }
@@ -24,10 +24,15 @@ const PRICE_TYPES = new Set(['PRICE_ABOVE', 'PRICE_BELOW']);
 /**
  * Evaluates every active rule on each revaluation of its portfolio (NAV rules, weights) and
  * on each price event of its security (price rules), one event at a time: bursts are not
- * coalesced here, so every process sees the same sequence of conditions. A rule fires on the
- * edge into its condition when its cooldown has passed; the firing is persisted with the
- * dedupe key `<rule>:<event>`, the same in every process, so exactly one row is written.
- * Persistence is fire-and-forget: nothing here blocks the event's publisher.
+ * coalesced here, so every process sees the same sequence of conditions. A rule fires when its
+ * condition holds, it has cleared since its last firing and its cooldown has passed
+ * (src/domain/alerts.ts, alertStep); the firing is persisted with the dedupe key
+ * `<rule>:<event>`, the same in every process, so exactly one row is written. Whether the
+ * cooldown has passed is decided on each process's clock, which may disagree near its end:
+ * recordFiring checks it again on the rule's row, under its lock, so that a second process
+ * firing on a later event within the cooldown writes nothing. Rules fire at evaluations
+ * only (a NAV change, a price tick), never on a timer: a timer's firing would have no key
+ * the processes agree on. Persistence is fire-and-forget: nothing here blocks the event's publisher.
  */
 export class AlertEngine {
   private readonly rules = new Map<string, RuleState>();
@@ -81,6 +86,8 @@ export class AlertEngine {
       cooldownSeconds: r.cooldownSeconds,
       active: r.triggered,
       lastFiredAt: r.lastTriggeredAt?.getTime() ?? null,
+      // `triggered` is kept as "fired and not cleared since" (recordFiring sets it, markCleared unsets it).
+      cleared: !r.triggered,
       fresh: !r.triggered && !r.lastTriggeredAt,
     };
     this.rules.set(s.id, s);
@@ -112,17 +119,15 @@ export class AlertEngine {
     });
     const dedupeKey = `${r.id}:${r.fresh ? 'initial' : key}`;
     r.fresh = false;
-    if (!active) {
-      if (r.active) {
-        r.active = false;
-        void this.alerts.markCleared(r.id).catch((err: unknown) => this.log.warn({ err }, 'alerts: clearing a rule failed'));
-      }
-      return;
-    }
-    if (r.active || !value) return;
-    r.active = true;
+    r.active = active && !!value;
     const now = Date.now();
-    if (!mayFire(r.lastFiredAt, r.cooldownSeconds, now)) return;
+    const step = alertStep(r, r.active, r.cooldownSeconds, now);
+    if (step === 'clear') {
+      r.cleared = true;
+      void this.alerts.markCleared(r.id, new Date(now)).catch((err: unknown) => this.log.warn({ err }, 'alerts: clearing a rule failed'));
+    }
+    if (step !== 'fire' || !value) return;
+    r.cleared = false;
     r.lastFiredAt = now;
     void this.alerts
       .recordFiring({ ruleId: r.id, portfolioId: r.portfolioId, type: r.type, value: value.toFixed(), message: alertMessage(r, value), dedupeKey, at: new Date(now) })

@@ -1,5 +1,6 @@
 import type { EventBus } from '../events/bus';
 import type { Services } from '../services';
+import type { PortfolioAudience } from '../services/access';
 import { NavEngine, type NavUpdate } from './nav-engine';
 import { AlertEngine } from './alert-engine';
 import { SubscriptionStream } from './stream';
@@ -38,15 +39,21 @@ export class Realtime {
   readonly nav: NavEngine;
   readonly alerts: AlertEngine;
   private readonly orderSinks = new Map<string, Set<SubscriptionStream<OrderUpdated>>>();
-  /** alertTriggered: per portfolio, or (key '*') filtered per subscriber. */
-  private readonly alertSinks = new Set<{ accepts: (pid: string) => boolean; stream: SubscriptionStream<AlertTriggered> }>();
+  /** alertTriggered: each subscriber decides on each event's portfolio's audience. */
+  private readonly alertSinks = new Set<{ accepts: (a: PortfolioAudience) => boolean; stream: SubscriptionStream<AlertTriggered> }>();
+  /**
+   * Who reads a portfolio that had an alert, as decided per event: one query per portfolio,
+   * then memory, dropped when it is shared or unshared (or events may have been lost). A value
+   * while known, the query's promise while it runs.
+   */
+  private readonly audiences = new Map<string, PortfolioAudience | Promise<PortfolioAudience | null>>();
   private readonly priceSinks = new Map<string, Set<SubscriptionStream<PriceTick>>>();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
-    services: Services,
+    private readonly services: Services,
     private readonly bus: EventBus,
-    log: Logger,
+    private readonly log: Logger,
     opts: { coalesceMs: number },
   ) {
     this.nav = new NavEngine(services.live, bus, log, opts.coalesceMs);
@@ -62,9 +69,15 @@ export class Realtime {
         for (const s of this.orderSinks.get(e.portfolioId) ?? []) s.push(ev);
       }),
       this.bus.subscribe('alert.triggered', (e) => {
+        if (!this.alertSinks.size) return;
         const ev: AlertTriggered = { portfolioId: e.portfolioId, alertEventId: e.alertEventId };
-        for (const s of this.alertSinks) if (s.accepts(e.portfolioId)) s.stream.push(ev);
+        const a = this.audienceOf(e.portfolioId);
+        if (!(a instanceof Promise)) return this.pushAlert(ev, a);
+        a.then((known) => known && this.pushAlert(ev, known)).catch((err: unknown) => this.log.error({ err, portfolioId: e.portfolioId }, 'realtime: reading who may see an alert failed'));
       }),
+      this.bus.subscribe('portfolio.shared', (e) => this.audiences.delete(e.portfolioId)),
+      this.bus.subscribe('portfolio.unshared', (e) => this.audiences.delete(e.portfolioId)),
+      this.bus.subscribe('events.missed', () => this.audiences.clear()),
       this.bus.subscribe('prices.ingested', (e) => {
         for (const t of e.prices) {
           const sinks = this.priceSinks.get(t.symbol);
@@ -92,7 +105,30 @@ export class Realtime {
     return stream;
   }
 
-  alertUpdates(accepts: (portfolioId: string) => boolean): SubscriptionStream<AlertTriggered> {
+  private pushAlert(ev: AlertTriggered, a: PortfolioAudience): void {
+    for (const s of this.alertSinks) if (s.accepts(a)) s.stream.push(ev);
+  }
+
+  private audienceOf(portfolioId: string): PortfolioAudience | Promise<PortfolioAudience | null> {
+    const known = this.audiences.get(portfolioId);
+    if (known) return known;
+    const loading = this.services.alerts.audienceOf(portfolioId).then((a) => {
+      // Kept only if nothing dropped it meanwhile (a share committed while this was read).
+      if (this.audiences.get(portfolioId) === loading) {
+        if (a) this.audiences.set(portfolioId, a);
+        else this.audiences.delete(portfolioId);
+      }
+      return a;
+    });
+    loading.catch(() => {
+      if (this.audiences.get(portfolioId) === loading) this.audiences.delete(portfolioId);
+    });
+    this.audiences.set(portfolioId, loading);
+    return loading;
+  }
+
+  /** alertTriggered's stream: the events of the portfolios whose audience `accepts`, decided per event. */
+  alertUpdates(accepts: (a: PortfolioAudience) => boolean): SubscriptionStream<AlertTriggered> {
     const entry = { accepts, stream: null as unknown as SubscriptionStream<AlertTriggered> };
     entry.stream = new SubscriptionStream<AlertTriggered>(() => this.alertSinks.delete(entry), null, 1000);
     this.alertSinks.add(entry);

@@ -36,6 +36,26 @@ export function readableWhere(actor: Actor): Prisma.PortfolioWhereInput {
   }
 }
 
+/** Who reads a portfolio besides ADMINs and MANAGERs: its owner and the VIEWERs it is shared with. */
+export interface PortfolioAudience {
+  portfolioId: string;
+  ownerId: string;
+  viewerIds: ReadonlySet<string>;
+}
+
+/** readableWhere as a test on a portfolio's audience (decisions made in memory, per event). */
+export function canRead(actor: Actor, a: PortfolioAudience): boolean {
+  switch (actor.role) {
+    case 'ADMIN':
+    case 'MANAGER':
+      return true;
+    case 'USER':
+      return a.ownerId === actor.userId;
+    case 'VIEWER':
+      return a.ownerId === actor.userId || a.viewerIds.has(actor.userId);
+  }
+}
+
 function canWrite(actor: Actor, portfolio: Pick<Portfolio, 'ownerId'>): boolean {
   if (actor.role === 'ADMIN') return true;
   if (actor.role === 'VIEWER') return false;

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { AlertEvent, AlertRule, AlertType, Portfolio } from '../generated/prisma/client';
 import type Decimal from 'decimal.js';
 import { DomainError } from '../domain/errors';
+import { mayFire } from '../domain/alerts';
 import type { EventBus } from '../events/bus';
 import type { Db } from './db';
 import type { ServiceContext } from './context';
-import { findReadablePortfolio, getReadablePortfolio, getWritablePortfolio, readableWhere, requireActor } from './access';
+import { canRead, findReadablePortfolio, getReadablePortfolio, getWritablePortfolio, readableWhere, requireActor, type PortfolioAudience } from './access';
 import { writeAudit } from './audit';
 import { inTransaction } from './transaction';
 import { paginate, type Page, type PageArgs } from './pagination';
@@ -128,10 +129,19 @@ export class AlertService {
     return p;
   }
 
-  /** Ids of every portfolio the actor may read (alertTriggered without a portfolio). */
-  async readablePortfolioIds(ctx: ServiceContext): Promise<Set<string>> {
-    const rows = await this.db.portfolio.findMany({ where: readableWhere(requireActor(ctx)), select: { id: true } });
-    return new Set(rows.map((r) => r.id));
+  /** Whether the actor reads a portfolio, as a test on its audience (alertTriggered without a portfolio, per event). */
+  readsAudience(ctx: ServiceContext): (a: PortfolioAudience) => boolean {
+    const actor = requireActor(ctx);
+    return (a) => canRead(actor, a);
+  }
+
+  /**
+   * A portfolio's owner and the VIEWERs it is shared with (null if it does not exist), for the
+   * realtime engine's per-event decisions: asked for the system, it is every reader's question.
+   */
+  async audienceOf(portfolioId: string): Promise<PortfolioAudience | null> {
+    const p = await asSystem(() => this.db.portfolio.findUnique({ where: { id: portfolioId }, select: { ownerId: true, shares: { select: { userId: true } } } }));
+    return p && { portfolioId, ownerId: p.ownerId, viewerIds: new Set(p.shares.map((s) => s.userId)) };
   }
 
   // ------------------------------------------------------------------ for the alert engine
@@ -157,15 +167,20 @@ export class AlertService {
 
   /**
    * Persists one firing (and its webhook delivery row); a second process (or a replay) with
-   * the same dedupe key inserts nothing. Publishes `alert.triggered` after commit only when this call wrote the row.
+   * the same dedupe key inserts nothing, and neither does a firing within the rule's cooldown
+   * of the last one recorded (the processes' clocks may disagree on when it ends, and each
+   * would fire on a different event: the rule's row, locked, decides). Publishes
+   * `alert.triggered` after commit only when this call wrote the row.
    */
   async recordFiring(f: { ruleId: string; portfolioId: string; type: AlertType; value: string; message: string; dedupeKey: string; at: Date }): Promise<string | null> {
     const system: ServiceContext = { actor: null, meta: { requestId: `alert:${f.dedupeKey}` } };
     return asSystem(() => inTransaction(this.db, system, async (tx, afterCommit) => {
+      const [rule] = await tx.$queryRaw<{ cooldown_seconds: number; last_triggered_at: Date | null }[]>`
+        SELECT cooldown_seconds, last_triggered_at FROM alert_rules WHERE id = ${f.ruleId}::uuid AND is_active FOR UPDATE`;
+      if (!rule || !mayFire(rule.last_triggered_at?.getTime() ?? null, Number(rule.cooldown_seconds), f.at.getTime())) return null;
       const [row] = await tx.$queryRaw<{ id: string }[]>`
         INSERT INTO alert_events (id, rule_id, portfolio_id, type, value, message, dedupe_key, triggered_at)
-        SELECT ${randomUUID()}::uuid, ${f.ruleId}::uuid, ${f.portfolioId}::uuid, ${f.type}::"AlertType", ${f.value}::numeric, ${f.message}, ${f.dedupeKey}, ${f.at}
-        WHERE EXISTS (SELECT 1 FROM alert_rules WHERE id = ${f.ruleId}::uuid AND is_active)
+        VALUES (${randomUUID()}::uuid, ${f.ruleId}::uuid, ${f.portfolioId}::uuid, ${f.type}::"AlertType", ${f.value}::numeric, ${f.message}, ${f.dedupeKey}, ${f.at})
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING id::text AS id`;
       if (!row) return null;
@@ -178,8 +193,11 @@ export class AlertService {
     }));
   }
 
-  /** The rule's condition no longer holds: it may fire again. */
-  async markCleared(ruleId: string): Promise<void> {
-    await asSystem(() => this.db.$executeRaw`UPDATE alert_rules SET triggered = false WHERE id = ${ruleId}::uuid AND triggered`);
+  /**
+   * The rule's condition no longer held `at`: it may fire again. A firing recorded after `at`
+   * (this write and that one are not ordered: both are fire-and-forget) is not undone.
+   */
+  async markCleared(ruleId: string, at: Date): Promise<void> {
+    await asSystem(() => this.db.$executeRaw`UPDATE alert_rules SET triggered = false WHERE id = ${ruleId}::uuid AND triggered AND (last_triggered_at IS NULL OR last_triggered_at <= ${at})`);
   }
 }

@@ -19,7 +19,7 @@ export class SharingService {
   ) {}
 
   async share(ctx: ServiceContext, portfolioId: string, userId: string): Promise<Portfolio> {
-    return inTransaction(this.db, ctx, async (tx) => {
+    return inTransaction(this.db, ctx, async (tx, afterCommit) => {
       const portfolio = await getWritablePortfolio(tx, ctx, portfolioId);
       const user = isUuid(userId) ? await tx.user.findUnique({ where: { id: userId } }) : null;
       if (!user) throw new DomainError('NOT_FOUND', `user ${userId} not found`);
@@ -28,6 +28,7 @@ export class SharingService {
       if (existing) return portfolio;
       const share = await tx.portfolioShare.create({ data: { portfolioId, userId } });
       await writeAudit(tx, ctx, { action: 'portfolio.share', entityType: 'Portfolio', entityId: portfolioId, portfolioId, after: share });
+      afterCommit(() => this.bus.publish({ type: 'portfolio.shared', portfolioId, userId }));
       return portfolio;
     });
   }

@@ -3,7 +3,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import type { AlertDelivery } from '../generated/prisma/client';
+import { Prisma, type AlertDelivery } from '../generated/prisma/client';
 import { D } from '../domain/decimal';
 import type { EventBus } from '../events/bus';
 import type { Db, Tx } from './db';
@@ -27,8 +27,12 @@ import { asSystem } from '../db/principal';
  * receiver de-duplicates on the Idempotency-Key header, the event id).
  *
  * Status: PENDING (never tried) → FAILED (an attempt failed, next_attempt_at set) →
- * DELIVERED (a 2xx), or DEAD after WEBHOOK_MAX_ATTEMPTS failures: the dead letter, with
- * last_error kept (DEAD rows are the dead-letter table; no separate table).
+ * DELIVERED (a 2xx), or DEAD after WEBHOOK_MAX_ATTEMPTS failures. Each failed attempt is an
+ * alert_retries row (its error, the receiver's HTTP status if it answered, when the next attempt
+ * is due) and a DEAD delivery has its alert_dlq row (the payload it sent, the URL, the attempts
+ * and the last error), each written in the transaction that changes the delivery's status.
+ * An attempt whose worker died is not a retry row: its lease expiring is the only trace, and the
+ * next claim counts it (attempts).
  */
 
 export interface WebhookOptions {
@@ -148,6 +152,60 @@ export function backoffDelay(attempt: number, baseMs: number, random: () => numb
 
 // ------------------------------------------------------------------ persistence
 
+const ABANDONED = 'no outcome of the last attempt (worker stopped)';
+
+interface ClaimRow {
+  id: string;
+  url: string;
+  attempts: number;
+  event_id: string;
+  rule_id: string;
+  portfolio_id: string;
+  type: string;
+  value: string;
+  message: string;
+  triggered_at: Date;
+}
+
+/** The columns of a ClaimRow, from a delivery `c` (id, url, attempts) and its event `e`. */
+const CLAIM_COLUMNS = Prisma.sql`c.id::text AS id, c.url, c.attempts, e.id::text AS event_id, e.rule_id::text AS rule_id, e.portfolio_id::text AS portfolio_id,
+  e.type::text AS type, e.value::text AS value, e.message, e.triggered_at`;
+
+function claimOf(r: ClaimRow): ClaimedDelivery {
+  return {
+    id: r.id,
+    url: r.url,
+    attempt: Number(r.attempts),
+    payload: {
+      eventId: r.event_id,
+      ruleId: r.rule_id,
+      portfolioId: r.portfolio_id,
+      type: r.type,
+      value: new D(r.value).toFixed(),
+      message: r.message,
+      triggeredAt: new Date(r.triggered_at).toISOString(),
+    },
+  };
+}
+
+/** The failed attempt `c.attempt`; `retryInMs` null when it was the last. */
+async function insertRetry(tx: Tx, c: ClaimedDelivery, error: string, httpStatus: number | null, retryInMs: number | null): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO alert_retries (delivery_id, attempt, error, http_status, next_attempt_at)
+    VALUES (${c.id}::uuid, ${c.attempt}, ${error}, ${httpStatus}::int,
+            CASE WHEN ${retryInMs}::int IS NULL THEN NULL ELSE now() + ${retryInMs}::int * interval '1 millisecond' END)
+    ON CONFLICT DO NOTHING`;
+}
+
+/** A delivery just set DEAD after attempt `c.attempt`: its last retry row, its dead letter (the payload the attempts sent) and the audit entry. */
+async function bury(tx: Tx, c: ClaimedDelivery, error: string, httpStatus: number | null): Promise<void> {
+  await insertRetry(tx, c, error, httpStatus, null);
+  await tx.$executeRaw`
+    INSERT INTO alert_dlq (delivery_id, event_id, url, payload, attempts, last_error)
+    VALUES (${c.id}::uuid, ${c.payload.eventId}::uuid, ${c.url}, ${JSON.stringify(c.payload)}::jsonb, ${c.attempt}, ${error})`;
+  await writeAudit(tx, SYSTEM, { action: 'webhook.dead', entityType: 'AlertDelivery', entityId: c.id, portfolioId: c.payload.portfolioId, after: { eventId: c.payload.eventId, attempts: c.attempt, lastError: error } });
+}
+
 export interface ClaimedDelivery {
   id: string;
   url: string;
@@ -156,7 +214,8 @@ export interface ClaimedDelivery {
   payload: WebhookPayload;
 }
 
-export type AttemptOutcome = { ok: true; status: number } | { ok: false; error: string };
+/** A failure's `status` is the receiver's HTTP status when it answered (a non-2xx). */
+export type AttemptOutcome = { ok: true; status: number } | { ok: false; error: string; status?: number };
 
 export type DeliveryRow = Pick<AlertDelivery, 'id' | 'eventId' | 'status' | 'attempts' | 'nextAttemptAt' | 'lastError' | 'deliveredAt' | 'createdAt'>;
 
@@ -188,9 +247,7 @@ export class WebhookService {
    */
   async claimDue(limit: number): Promise<ClaimedDelivery[]> {
     const leaseMs = this.options.timeoutMs + 5000;
-    const rows = await this.db.$queryRaw<
-      { id: string; url: string; attempts: number; event_id: string; rule_id: string; portfolio_id: string; type: string; value: string; message: string; triggered_at: Date }[]
-    >`
+    const rows = await this.db.$queryRaw<ClaimRow[]>`
       WITH due AS (
         SELECT id FROM alert_deliveries
         WHERE status IN ('PENDING', 'FAILED') AND next_attempt_at <= now() AND attempts < ${this.options.maxAttempts}
@@ -202,23 +259,8 @@ export class WebhookService {
         FROM due WHERE d.id = due.id
         RETURNING d.id, d.url, d.attempts, d.event_id
       )
-      SELECT c.id::text AS id, c.url, c.attempts, e.id::text AS event_id, e.rule_id::text AS rule_id, e.portfolio_id::text AS portfolio_id,
-             e.type::text AS type, e.value::text AS value, e.message, e.triggered_at
-      FROM claimed c JOIN alert_events e ON e.id = c.event_id`;
-    return rows.map((r) => ({
-      id: r.id,
-      url: r.url,
-      attempt: Number(r.attempts),
-      payload: {
-        eventId: r.event_id,
-        ruleId: r.rule_id,
-        portfolioId: r.portfolio_id,
-        type: r.type,
-        value: new D(r.value).toFixed(),
-        message: r.message,
-        triggeredAt: new Date(r.triggered_at).toISOString(),
-      },
-    }));
+      SELECT ${CLAIM_COLUMNS} FROM claimed c JOIN alert_events e ON e.id = c.event_id`;
+    return rows.map(claimOf);
   }
 
   /**
@@ -240,23 +282,44 @@ export class WebhookService {
         const n = await tx.$executeRaw`
           UPDATE alert_deliveries SET status = 'DEAD', last_error = ${error}, next_attempt_at = NULL
           WHERE id = ${c.id}::uuid AND attempts = ${c.attempt} AND status IN ('PENDING', 'FAILED')`;
-        if (n) await writeAudit(tx, SYSTEM, { action: 'webhook.dead', entityType: 'AlertDelivery', entityId: c.id, portfolioId: c.payload.portfolioId, after: { eventId: c.payload.eventId, attempts: c.attempt, lastError: error } });
+        if (n) await bury(tx, c, error, outcome.status ?? null);
         return null;
       }
       const delay = backoffDelay(c.attempt, this.options.backoffMs);
-      await tx.$executeRaw`
+      const n = await tx.$executeRaw`
         UPDATE alert_deliveries SET status = 'FAILED', last_error = ${error}, next_attempt_at = now() + ${delay} * interval '1 millisecond'
         WHERE id = ${c.id}::uuid AND attempts = ${c.attempt} AND status IN ('PENDING', 'FAILED')`;
+      if (n) await insertRetry(tx, c, error, outcome.status ?? null, delay);
       return delay;
     });
   }
 
-  /** A claim of the last attempt whose worker never reported back (crashed, killed): dead once its lease is over. */
+  /**
+   * Claims of the last attempt whose worker never reported back (crashed, killed): dead once
+   * their lease is over, with their dead letter, in one transaction. Rows another worker holds
+   * are skipped (it is burying or recording them).
+   */
   async buryAbandoned(): Promise<number> {
-    return this.db.$executeRaw`
-      UPDATE alert_deliveries SET status = 'DEAD', next_attempt_at = NULL,
-        last_error = coalesce(last_error || '; ', '') || 'no outcome of the last attempt (worker stopped)'
-      WHERE status IN ('PENDING', 'FAILED') AND attempts >= ${this.options.maxAttempts} AND next_attempt_at <= now()`;
+    // Run every round and nearly always empty: one statement, no transaction, for that.
+    const [any] = await this.db.$queryRaw<unknown[]>`
+      SELECT 1 FROM alert_deliveries WHERE status IN ('PENDING', 'FAILED') AND attempts >= ${this.options.maxAttempts} AND next_attempt_at <= now() LIMIT 1`;
+    if (!any) return 0;
+    return inTransaction(this.db, SYSTEM, async (tx) => {
+      const rows = await tx.$queryRaw<ClaimRow[]>`
+        WITH abandoned AS (
+          SELECT id FROM alert_deliveries
+          WHERE status IN ('PENDING', 'FAILED') AND attempts >= ${this.options.maxAttempts} AND next_attempt_at <= now()
+          FOR UPDATE SKIP LOCKED
+        ), buried AS (
+          UPDATE alert_deliveries d SET status = 'DEAD', next_attempt_at = NULL,
+            last_error = coalesce(d.last_error || '; ', '') || ${ABANDONED}
+          FROM abandoned WHERE d.id = abandoned.id
+          RETURNING d.id, d.url, d.attempts, d.event_id
+        )
+        SELECT ${CLAIM_COLUMNS} FROM buried c JOIN alert_events e ON e.id = c.event_id`;
+      for (const r of rows) await bury(tx, claimOf(r), ABANDONED, null);
+      return rows.length;
+    });
   }
 
   deliveriesOf(eventIds: readonly string[]): Promise<DeliveryRow[][]> {
@@ -335,7 +398,7 @@ export function postWebhook(
         res.resume();
         const status = res.statusCode ?? 0;
         if (status >= 200 && status < 300) done({ ok: true, status });
-        else done({ ok: false, error: `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}` });
+        else done({ ok: false, error: `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`, status });
       },
     );
     req.on('error', (err) => done({ ok: false, error: err.name === 'AbortError' ? 'aborted: server stopping' : err.message || String(err) }));

@@ -59,6 +59,37 @@ const KEY = 'fg_test_bootstrap_admin_key_0123456789';
     expect(await db.prisma.alertEvent.count({ where: { ruleId: rule.data.createAlertRule.id } })).toBe(1);
   });
 
+  test('a rule true again inside its cooldown fires once after it, across both processes', async () => {
+    const cp = await livePortfolio(url(a), KEY, KEY, 'FCD', { cash: '1000', qty: '10', price: '10' });
+    await ingest({ url: url(a) }, KEY, 'FCD', '10', new Date(Date.now() - 60_000));
+    const ca = wsClient(wsUrl(a), KEY);
+    const cb = wsClient(wsUrl(b), KEY);
+    clients.push(ca, cb);
+    const alertsA = collect(ca, ALERT_SUB, { id: cp });
+    const alertsB = collect(cb, ALERT_SUB, { id: cp });
+    const rule = await gql(url(a), KEY, `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { id } }`, { i: { portfolioId: cp, type: 'PRICE_ABOVE', symbol: 'FCD', threshold: '15', cooldownSeconds: 2 } });
+    expect(rule.errors).toBeUndefined();
+    const ruleId = rule.data.createAlertRule.id as string;
+    const events = () => db.prisma.alertEvent.findMany({ where: { ruleId }, orderBy: { triggeredAt: 'asc' } });
+    await new Promise((r) => setTimeout(r, 500));
+    await ingest({ url: url(a) }, KEY, 'FCD', '20');
+    await until(async () => (await events()).length === 1, 10_000, 'the first firing');
+    const first = (await events())[0]!;
+    await ingest({ url: url(b) }, KEY, 'FCD', '10'); // cleared
+    await new Promise((r) => setTimeout(r, 300));
+    await ingest({ url: url(a) }, KEY, 'FCD', '21'); // true again inside the cooldown: nothing
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await events()).toHaveLength(1);
+    await until(() => Date.now() > first.triggeredAt.getTime() + 2200, 5000, 'the cooldown to pass');
+    await ingest({ url: url(b) }, KEY, 'FCD', '22'); // still true, the cooldown over: fires, once
+    await alertsA.until(() => alertsA.values.length === 2);
+    await alertsB.until(() => alertsB.values.length === 2);
+    await new Promise((r) => setTimeout(r, 500));
+    const all = await events();
+    expect(all.map((e) => e.value.toFixed())).toEqual(['20', '22']);
+    for (const got of [alertsA, alertsB]) expect(got.values.map((v) => v.data.alertTriggered.id)).toEqual(all.map((e) => e.id));
+  });
+
   test('Redis stops: queries and local subscriptions work, readyz says degraded; fan-out resumes when it is back', async () => {
     const cb = wsClient(wsUrl(b), KEY, 0);
     const ca = wsClient(wsUrl(a), KEY, 0);

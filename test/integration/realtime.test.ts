@@ -101,18 +101,20 @@ describeEachEngine('live updates over graphql-ws', (db) => {
     alerts.stop();
   });
 
-  test('alertTriggered without a portfolio: a USER gets the alerts of the portfolios they may read, never another owner\'s', async () => {
-    // The other user's own portfolio (what such a subscription covers is fixed when it starts).
-    const created = await gql(server.url, other.key, `mutation($i: CreatePortfolioInput!) { createPortfolio(input: $i) { id } }`, { i: { name: `mine-${Math.random()}`, baseCurrency: 'USD' } });
-    const mine = created.data.createPortfolio.id as string;
-    const deposit = await gql(server.url, other.key, `mutation($i: TransactionInput!) { recordTransaction(input: $i) { id } }`, { i: { portfolioId: mine, type: 'DEPOSIT', date: '2024-01-02', amount: '1000', currency: 'USD' } });
-    expect(deposit.errors).toBeUndefined();
+  test('alertTriggered without a portfolio: a USER gets the alerts of the portfolios they may read, one created after subscribing too, never another owner\'s', async () => {
     const ALL = `subscription { alertTriggered { id portfolioId } }`;
     const sinks = () => (server.app.realtime as unknown as { alertSinks: Set<unknown> }).alertSinks.size;
+    // The previous test's subscription ends as its complete message reaches the server.
+    await until(() => sinks() === 0);
     const listening = sinks();
     const othersAlerts = collect(open(other.key), ALL);
     const ownersAlerts = collect(open(owner.key), ALL);
     await until(() => sinks() === listening + 2);
+    // The other user's own portfolio, created after they subscribed: who may see an alert is decided per event.
+    const created = await gql(server.url, other.key, `mutation($i: CreatePortfolioInput!) { createPortfolio(input: $i) { id } }`, { i: { name: `mine-${Math.random()}`, baseCurrency: 'USD' } });
+    const mine = created.data.createPortfolio.id as string;
+    const deposit = await gql(server.url, other.key, `mutation($i: TransactionInput!) { recordTransaction(input: $i) { id } }`, { i: { portfolioId: mine, type: 'DEPOSIT', date: '2024-01-02', amount: '1000', currency: 'USD' } });
+    expect(deposit.errors).toBeUndefined();
     // Rules whose condition holds already fire on their first evaluation.
     const rule = (key: string, portfolioId: string) => gql(server.url, key, `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { id } }`, { i: { portfolioId, type: 'NAV_BELOW', threshold: '1000000000000' } });
     expect((await rule(other.key, mine)).errors).toBeUndefined();
@@ -147,6 +149,61 @@ describeEachEngine('live updates over graphql-ws', (db) => {
     expect(alerts.values).toHaveLength(1);
     expect(await db().prisma.alertEvent.count({ where: { ruleId } })).toBe(1);
     alerts.stop();
+  });
+
+  test('a rule true again inside its cooldown fires at the first evaluation after it; one that never clears fires once', async () => {
+    const cp = await livePortfolio(server.url, admin, owner.key, 'CDR', { cash: '100', qty: '1', price: '100' });
+    await ingest(server, admin, 'CDR', '100', new Date(Date.now() - 60_000));
+    const engine = server.app.realtime.alerts as unknown as { rules: Map<string, { active: boolean; cleared: boolean; lastFiredAt: number | null }> };
+    const sinks = () => (server.app.realtime as unknown as { alertSinks: Set<unknown> }).alertSinks.size;
+    const listening = sinks();
+    const alerts = collect(open(owner.key), ALERT_SUB, { id: cp });
+    await until(() => sinks() === listening + 1);
+    const rule = await gql(server.url, owner.key, `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { id } }`, { i: { portfolioId: cp, type: 'PRICE_ABOVE', symbol: 'CDR', threshold: '150', cooldownSeconds: 2 } });
+    expect(rule.errors).toBeUndefined();
+    const ruleId = rule.data.createAlertRule.id as string;
+    const state = () => engine.rules.get(ruleId)!;
+    const pastCooldown = () => until(() => Date.now() >= state().lastFiredAt! + 2000 + 20, 5000, 'the cooldown to pass');
+    const quiet = async (n: number) => {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(alerts.values).toHaveLength(n);
+      expect(await db().prisma.alertEvent.count({ where: { ruleId } })).toBe(n);
+    };
+    await until(() => engine.rules.has(ruleId));
+    await ingest(server, admin, 'CDR', '160');
+    await alerts.until(() => alerts.values.length === 1);
+    await ingest(server, admin, 'CDR', '140'); // cleared
+    await until(() => state().cleared && !state().active);
+    await ingest(server, admin, 'CDR', '170'); // true again, inside the cooldown: nothing
+    await until(() => state().active);
+    await quiet(1);
+    await pastCooldown();
+    await ingest(server, admin, 'CDR', '175'); // still true, the cooldown over, cleared since: fires
+    await alerts.until(() => alerts.values.length === 2);
+    expect(alerts.values[1]!.data.alertTriggered).toMatchObject({ ruleId, value: '175' });
+    await ingest(server, admin, 'CDR', '180'); // never cleared since: nothing, now or after the cooldown
+    await pastCooldown();
+    await ingest(server, admin, 'CDR', '185');
+    await quiet(2);
+    expect(await db().prisma.alertRule.findUniqueOrThrow({ where: { id: ruleId } })).toMatchObject({ triggered: true });
+    alerts.stop();
+  });
+
+  test('processes that disagree on when a cooldown ends record one firing per cooldown (the rule row decides)', async () => {
+    // A rule the engine never fires (NAV below 0): firings come only from here, as from other processes.
+    const rule = await gql(server.url, owner.key, `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { id } }`, { i: { portfolioId: pid, type: 'NAV_BELOW', threshold: '0', cooldownSeconds: 60 } });
+    const ruleId = rule.data.createAlertRule.id as string;
+    const t0 = Date.now();
+    const firing = (key: string, afterSeconds: number) =>
+      server.app.services.alerts.recordFiring({ ruleId, portfolioId: pid, type: 'NAV_BELOW', value: '1', message: 'm', dedupeKey: `${ruleId}:${key}`, at: new Date(t0 + afterSeconds * 1000) });
+    expect(await firing('a', 0)).not.toBeNull();
+    expect(await firing('b', 30)).toBeNull(); // a process whose clock says the cooldown is over, on another event
+    expect(await firing('c', -5)).toBeNull(); // a clock behind
+    expect(await firing('d', 60)).not.toBeNull();
+    // Two at once on different events, both past the cooldown: one wins.
+    const raced = await Promise.all([firing('e', 125), firing('f', 125)]);
+    expect(raced.filter(Boolean)).toHaveLength(1);
+    expect(await db().prisma.alertEvent.count({ where: { ruleId } })).toBe(3);
   });
 
   test('priceUpdated and orderUpdated', async () => {

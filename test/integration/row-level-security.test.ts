@@ -30,6 +30,8 @@ const TABLES: Tables = {
   alert_rules: async (db) => (await db.alertRule.findMany()).map((r) => r.portfolioId),
   alert_events: async (db) => (await db.alertEvent.findMany()).map((r) => r.portfolioId),
   alert_deliveries: async (db) => (await db.alertDelivery.findMany({ select: { eventId: true } })).map((r) => r.eventId),
+  alert_retries: async (db) => (await db.alertRetry.findMany({ select: { deliveryId: true } })).map((r) => r.deliveryId),
+  alert_dlq: async (db) => (await db.alertDeadLetter.findMany({ select: { eventId: true } })).map((r) => r.eventId),
   modeling_sessions: async (db) => (await db.modelingSession.findMany()).map((r) => r.portfolioId),
   calculation_runs: async (db) => (await db.calculationRun.findMany()).map((r) => r.portfolioId!),
   audit_log: async (db) => (await db.auditLog.findMany({ where: { portfolioId: { not: null } } })).map((r) => r.portfolioId!),
@@ -41,13 +43,15 @@ interface Owner {
   /** Ids of its order and alert event: fills and deliveries name those, not the portfolio. */
   orderId: string;
   eventId: string;
+  deliveryId: string;
   transactionId: string;
 }
 
 /** The portfolio a row of `table` belongs to, given what TABLES returns for it. */
 function portfolioOf(owners: Owner[], table: string, id: string): string {
   if (table === 'fills_alone') return owners.find((o) => o.orderId === id)!.portfolioId;
-  if (table === 'alert_deliveries') return owners.find((o) => o.eventId === id)!.portfolioId;
+  if (table === 'alert_deliveries' || table === 'alert_dlq') return owners.find((o) => o.eventId === id)!.portfolioId;
+  if (table === 'alert_retries') return owners.find((o) => o.deliveryId === id)!.portfolioId;
   return id;
 }
 
@@ -68,11 +72,13 @@ async function seedOwner(db: PrismaClient, role: Role, securityId: string): Prom
   await db.fill.create({ data: { orderId: order.id, transactionId: filled.id, externalId: randomUUID(), quantity: '1', price: '11', executedAt: new Date('2024-02-03T15:00:00Z') } });
   const rule = await db.alertRule.create({ data: { portfolioId: p.id, type: 'NAV_ABOVE', threshold: '1' } });
   const event = await db.alertEvent.create({ data: { ruleId: rule.id, portfolioId: p.id, type: 'NAV_ABOVE', value: '1004', message: 'above', dedupeKey: randomUUID() } });
-  await db.alertDelivery.create({ data: { eventId: event.id, url: 'https://hooks.example.com/x' } });
+  const delivery = await db.alertDelivery.create({ data: { eventId: event.id, url: 'https://hooks.example.com/x', status: 'DEAD', attempts: 1 } });
+  await db.alertRetry.create({ data: { deliveryId: delivery.id, attempt: 1, error: 'HTTP 503', httpStatus: 503 } });
+  await db.alertDeadLetter.create({ data: { deliveryId: delivery.id, eventId: event.id, url: delivery.url, payload: { eventId: event.id }, attempts: 1, lastError: 'HTTP 503' } });
   await db.modelingSession.create({ data: { portfolioId: p.id, userId: user.id, name: 'what if', trades: [] } });
   await db.calculationRun.create({ data: { kind: 'nav_series', portfolioId: p.id, status: 'succeeded' } });
   await db.auditLog.create({ data: { actorUserId: user.id, action: 'portfolio.create', entityType: 'Portfolio', entityId: p.id, portfolioId: p.id } });
-  return { userId: user.id, portfolioId: p.id, orderId: order.id, eventId: event.id, transactionId: buy.id };
+  return { userId: user.id, portfolioId: p.id, orderId: order.id, eventId: event.id, deliveryId: delivery.id, transactionId: buy.id };
 }
 
 const rlsMessage = /row-level security|violates row-level security policy/;

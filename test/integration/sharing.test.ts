@@ -1,6 +1,6 @@
 import { describeEachEngine } from '../support/db';
 import { codeOf, createUserWithKey, gql, startTestServer, wsClient, type TestServer } from '../support/server';
-import { collect, ingest, livePortfolio, NAV_SUB } from '../support/live';
+import { collect, ingest, livePortfolio, NAV_SUB, until } from '../support/live';
 
 const SHARE = 'mutation($p: ID!, $u: ID!) { sharePortfolio(portfolioId: $p, userId: $u) { id } }';
 const UNSHARE = 'mutation($p: ID!, $u: ID!) { unsharePortfolio(portfolioId: $p, userId: $u) { id } }';
@@ -70,6 +70,42 @@ describeEachEngine('sharing portfolios with VIEWERs', (db) => {
     } finally {
       await client.dispose();
       await gql(server.url, owner.key, UNSHARE, { p: kept, u: viewer.userId });
+    }
+  });
+
+  test('alertTriggered without a portfolio follows sharing per event: a portfolio shared after subscribing reaches the VIEWER, one unshared stops', async () => {
+    const admin = await createUserWithKey(server, 'ADMIN');
+    const ALL = `subscription { alertTriggered { id ruleId portfolioId } }`;
+    const sinks = () => (server.app.realtime as unknown as { alertSinks: Set<unknown> }).alertSinks.size;
+    const listening = sinks();
+    const viewerClient = wsClient(server.wsUrl, viewer.key);
+    const ownerClient = wsClient(server.wsUrl, owner.key);
+    try {
+      const viewers = collect(viewerClient, ALL);
+      const owners = collect(ownerClient, ALL);
+      await until(() => sinks() === listening + 2);
+      // Created after the VIEWER subscribed; a rule whose condition holds fires on its first evaluation.
+      const p = await livePortfolio(server.url, admin.key, owner.key, 'SHAL', { cash: '100', qty: '10', price: '5' });
+      const fire = async () => {
+        const r = await gql(server.url, owner.key, `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { id } }`, { i: { portfolioId: p, type: 'NAV_BELOW', threshold: '1000000000' } });
+        expect(r.errors).toBeUndefined();
+        const ruleId = r.data.createAlertRule.id as string;
+        await owners.waitFor((v) => v.data?.alertTriggered.ruleId === ruleId);
+        return ruleId;
+      };
+      const before = await fire(); // not shared yet: the owner's only
+      expect(codeOf(await gql(server.url, owner.key, SHARE, { p, u: viewer.userId }))).toBe('none');
+      const shared = await fire();
+      await viewers.waitFor((v) => v.data?.alertTriggered.ruleId === shared);
+      expect(codeOf(await gql(server.url, owner.key, UNSHARE, { p, u: viewer.userId }))).toBe('none');
+      const after = await fire();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(viewers.values.map((v) => v.data?.alertTriggered.ruleId)).toEqual([shared]);
+      expect(owners.values.map((v) => v.data?.alertTriggered.ruleId)).toEqual([before, shared, after]);
+      expect(viewers.completed).toBe(false);
+    } finally {
+      await viewerClient.dispose();
+      await ownerClient.dispose();
     }
   });
 

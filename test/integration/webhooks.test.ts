@@ -153,6 +153,17 @@ describeEachEngine('alert webhooks', (db, engine) => {
     const [d] = await deliveriesOfRule(ruleId);
     expect(d).toMatchObject({ status: 'DELIVERED', attempts: 3, nextAttemptAt: null });
     expect(d!.lastError).toMatch(/timed out after 400 ms/);
+    // One alert_retries row per failed attempt, each with when the next one was due; no dead letter.
+    const retries = await db().prisma.alertRetry.findMany({ where: { deliveryId: d!.id }, orderBy: { attempt: 'asc' } });
+    expect(retries.map((r) => [r.attempt, r.httpStatus, r.error])).toEqual([
+      [1, 500, 'HTTP 500 Internal Server Error'],
+      [2, null, 'timed out after 400 ms'],
+    ]);
+    for (const r of retries) expect(r.nextAttemptAt!.getTime()).toBeGreaterThanOrEqual(r.attemptedAt.getTime() + 50 * 2 ** (r.attempt - 1) - 5);
+    // Each next attempt came no earlier than its retry row said.
+    expect(reqs[1]!.at).toBeGreaterThanOrEqual(retries[0]!.nextAttemptAt!.getTime() - 5);
+    expect(reqs[2]!.at).toBeGreaterThanOrEqual(retries[1]!.nextAttemptAt!.getTime() - 5);
+    expect(await db().prisma.alertDeadLetter.count({ where: { deliveryId: d!.id } })).toBe(0);
   });
 
   test('a receiver that always fails: DEAD after WEBHOOK_MAX_ATTEMPTS, last error kept, audited, not retried', async () => {
@@ -168,6 +179,14 @@ describeEachEngine('alert webhooks', (db, engine) => {
     const [d] = await deliveriesOfRule(ruleId);
     expect(d).toMatchObject({ status: 'DEAD', attempts: 4, nextAttemptAt: null, deliveredAt: null, lastError: 'HTTP 503 Service Unavailable' });
     expect(await db().prisma.auditLog.count({ where: { action: 'webhook.dead', entityId: d!.id } })).toBe(1);
+    // Four retry rows (the last with no next attempt) and one dead letter holding the payload the receiver got.
+    const retries = await db().prisma.alertRetry.findMany({ where: { deliveryId: d!.id }, orderBy: { attempt: 'asc' } });
+    expect(retries.map((r) => [r.attempt, r.httpStatus, r.error, r.nextAttemptAt === null])).toEqual([1, 2, 3, 4].map((n) => [n, 503, 'HTTP 503 Service Unavailable', n === 4]));
+    const dead = await db().prisma.alertDeadLetter.findMany({ where: { deliveryId: d!.id } });
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ eventId: d!.eventId, url: `${receiver.url}/down`, attempts: 4, lastError: 'HTTP 503 Service Unavailable' });
+    expect(dead[0]!.payload).toEqual(JSON.parse(reqs[3]!.body));
+    expect(dead[0]!.deadAt.getTime()).toBeGreaterThanOrEqual(retries[3]!.attemptedAt.getTime());
     const list = await gql(server.url, owner.key, EVENTS, { id: pid });
     const node = list.data.portfolio.alertEvents.nodes.find((n: { ruleId: string }) => n.ruleId === ruleId);
     expect(node.deliveries).toEqual([expect.objectContaining({ status: 'DEAD', attempts: 4, lastError: 'HTTP 503 Service Unavailable' })]);
@@ -181,6 +200,29 @@ describeEachEngine('alert webhooks', (db, engine) => {
     expect(ids.filter(Boolean)).toHaveLength(1);
     expect(await db().prisma.alertDelivery.count({ where: { event: { ruleId } } })).toBe(1);
     await settled(ruleId, 'DELIVERED');
+  });
+
+  test('a last attempt whose worker never reported back is buried once its lease is over: DEAD, its retry row and dead letter', async () => {
+    const rule = await createRule('99999999', `${receiver.url}/ok`);
+    const ruleId = rule.data.createAlertRule.id as string;
+    const eventId = randomUUID();
+    const deliveryId = randomUUID();
+    // As a worker leaves it after claiming attempt 4 of 4 and dying: the lease (next_attempt_at) in the past.
+    await db().prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`INSERT INTO alert_events (id, rule_id, portfolio_id, type, value, message, dedupe_key) VALUES (${eventId}::uuid, ${ruleId}::uuid, ${pid}::uuid, 'NAV_ABOVE', 7.5, 'm', ${`${ruleId}:abandoned`})`;
+      await tx.$executeRaw`INSERT INTO alert_deliveries (id, event_id, url, status, attempts, next_attempt_at, last_error) VALUES (${deliveryId}::uuid, ${eventId}::uuid, ${`${receiver.url}/ok`}, 'FAILED', 4, now() - interval '1 second', 'HTTP 503')`;
+    });
+    await until(async () => (await db().prisma.alertDelivery.findUniqueOrThrow({ where: { id: deliveryId } })).status === 'DEAD', 10_000, 'buried');
+    expect(await server.app.services.webhooks.buryAbandoned()).toBe(0); // once
+    const d = await db().prisma.alertDelivery.findUniqueOrThrow({ where: { id: deliveryId } });
+    expect(d.lastError).toBe('HTTP 503; no outcome of the last attempt (worker stopped)');
+    const retries = await db().prisma.alertRetry.findMany({ where: { deliveryId } });
+    expect(retries).toEqual([expect.objectContaining({ attempt: 4, httpStatus: null, nextAttemptAt: null, error: 'no outcome of the last attempt (worker stopped)' })]);
+    const dead = await db().prisma.alertDeadLetter.findUniqueOrThrow({ where: { deliveryId } });
+    expect(dead).toMatchObject({ eventId, attempts: 4, lastError: 'no outcome of the last attempt (worker stopped)' });
+    const event = await db().prisma.alertEvent.findUniqueOrThrow({ where: { id: eventId } });
+    expect(dead.payload).toEqual({ eventId, ruleId, portfolioId: pid, type: 'NAV_ABOVE', value: '7.5', message: 'm', triggeredAt: event.triggeredAt.toISOString() });
+    expect(receiver.got.filter((g) => g.headers['idempotency-key'] === eventId)).toHaveLength(0);
   });
 
   test('a bad webhookUrl is refused with BAD_USER_INPUT and nothing written', async () => {

@@ -1,5 +1,5 @@
 import { D } from '../../src/domain/decimal';
-import { alertMessage, evaluateAlert, mayFire, type AlertRuleInput, type AlertType } from '../../src/domain/alerts';
+import { alertMessage, alertStep, evaluateAlert, mayFire, type AlertRuleInput, type AlertType, type FiringState } from '../../src/domain/alerts';
 
 /*
  * Every AlertType of API.md on worked numbers. A portfolio of NAV 10,500 whose reference
@@ -65,6 +65,36 @@ describe('alert rules', () => {
     expect(mayFire(1_000, 60, 60_999)).toBe(false);
     expect(mayFire(1_000, 60, 61_000)).toBe(true);
     expect(mayFire(1_000, 0, 1_000)).toBe(true);
+    // No cooldown: a clock behind the last firing's (another process's) does not hold it back.
+    expect(mayFire(1_000, 0, 999)).toBe(true);
+    expect(mayFire(1_000, 60, 999)).toBe(false);
+  });
+
+  test('alertStep: fires when true, cleared since the last firing and past the cooldown; true again inside the cooldown fires at the first evaluation after it', () => {
+    // A rule with a 60 s cooldown through a sequence of evaluations (condition, time in s).
+    const seq: [boolean, number][] = [[false, 0], [true, 1], [true, 2], [false, 3], [true, 4], [true, 30], [true, 61], [true, 200], [false, 201], [true, 202], [false, 203], [true, 210], [true, 262]];
+    let s: FiringState = { lastFiredAt: null, cleared: true };
+    const steps = seq.map(([active, t]) => {
+      const step = alertStep(s, active, 60, t * 1000);
+      if (step === 'fire') s = { lastFiredAt: t * 1000, cleared: false };
+      if (step === 'clear') s = { ...s, cleared: true };
+      return step;
+    });
+    expect(steps).toEqual([
+      'none', // false, never fired
+      'fire', // the edge
+      'none', // still true: not cleared
+      'clear',
+      'none', // true again at 4 s, inside the cooldown
+      'none', // still inside it
+      'fire', // still true at 61 s, past the cooldown and cleared at 3 s (the old engine never fired here)
+      'none', // true ever since 61 s: not cleared, however long past the cooldown
+      'clear',
+      'fire', // 141 s after the last firing, cleared: at once
+      'clear',
+      'none', // 8 s after the firing at 202 s
+      'fire', // 60 s after it
+    ]);
   });
 
   test('messages name the value and the threshold exactly', () => {

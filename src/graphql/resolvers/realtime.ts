@@ -47,13 +47,11 @@ export const Subscription = {
     subscribe: guarded<{ portfolioId?: string | null }>(async ({ portfolioId }, ctx) => {
       if (portfolioId != null) {
         const p = await ctx.services.alerts.readablePortfolio(ctx.request, portfolioId);
-        return realtimeOf(ctx).alertUpdates((pid) => pid === p.id);
+        // Ended at once if it is unshared from this user (src/server/ws-principal.ts).
+        return realtimeOf(ctx).alertUpdates((a) => a.portfolioId === p.id);
       }
-      const role = ctx.request.actor?.role;
-      if (role === 'ADMIN' || role === 'MANAGER') return realtimeOf(ctx).alertUpdates(() => true);
-      // The portfolios readable at subscribe time; a portfolio created later needs a new subscription.
-      const ids = await ctx.services.alerts.readablePortfolioIds(ctx.request);
-      return realtimeOf(ctx).alertUpdates((pid) => ids.has(pid));
+      // Decided per event, on who reads the portfolio then: one created or shared later is covered, one unshared is not.
+      return realtimeOf(ctx).alertUpdates(ctx.services.alerts.readsAudience(ctx.request));
     }),
     resolve: async (e: AlertTriggered, _a: unknown, { services, request }: GraphQLContext) => {
       const event = await services.alerts.event(request, e.alertEventId);
