@@ -15,6 +15,7 @@ import { auditCte } from './audit';
 import { recordSplitAction, refuseSplitBookedTwice } from './corporate-actions';
 import { inDateOrder, shortBehindLaterBuy, type LaterRelief, type LaterSplit } from './sell-order-in-time';
 import { inTransaction } from './transaction';
+import { lotsFromJson, openLotsSql, type OpenLotJson } from './open-lots';
 import { preparedStatement } from '../db/prepared';
 import { executeRows } from '../db/direct';
 import { paginate, type Page, type PageArgs } from './pagination';
@@ -391,22 +392,10 @@ export class LedgerService {
     return result;
   }
 
-  /**
-   * Open lots of one security, oldest first, then in booking order: the order the lot
-   * engine breaks ties in. A BUY only ever touches short lots (it covers them) and a SELL
-   * only long ones, so only those are read; a SPLIT reads both.
-   */
-  async openLots(tx: Tx, portfolioId: string, securityId: string, type: TransactionType): Promise<Lot[]> {
-    // Written out per type, not as sign(qty_open) = $n: a BUY's `qty_open < 0` is the predicate
-    // of the partial index of open short lots, which spares it visiting every open long lot.
-    const side = type === 'BUY' ? Prisma.sql`AND qty_open < 0` : type === 'SELL' ? Prisma.sql`AND qty_open > 0` : Prisma.empty;
-    // One JSON value rather than a row per lot: Prisma's per-row, per-column handling of a
-    // thousand rows costs more than the database building the array.
-    const rows = await tx.$queryRaw<{ lots: { id: string; q0: string; q: string; c: string; d: string }[] }[]>`
-      SELECT coalesce(json_agg(json_build_object('id', id, 'q0', qty_original::text, 'q', qty_open::text, 'c', cost_basis::text, 'd', acquired_on::text)
-                               ORDER BY acquired_on, created_at, id), '[]') AS lots
-      FROM lots WHERE portfolio_id = ${portfolioId}::uuid AND security_id = ${securityId}::uuid AND closed_on IS NULL ${side}`;
-    return rows[0]!.lots.map((r) => ({ id: r.id, qtyOriginal: new D(r.q0), qtyOpen: new D(r.q), costBasis: new D(r.c), acquiredOn: r.d }));
+  /** The open lots of one security that a booking of `type` touches (openLotsSql). */
+  async openLots(tx: Tx, portfolioId: string, securityId: string, type: 'BUY' | 'SELL' | 'SPLIT'): Promise<Lot[]> {
+    const rows = await tx.$queryRaw<{ lots: OpenLotJson[] }[]>`SELECT ${openLotsSql(Prisma.sql`${portfolioId}::uuid`, Prisma.sql`${securityId}::uuid`, type)} AS lots`;
+    return lotsFromJson(rows[0]!.lots);
   }
 
   /** Runs the lot engine and returns the writes it asks for as CTEs. Throws BAD_USER_INPUT on an oversell. */

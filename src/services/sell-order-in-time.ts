@@ -3,6 +3,7 @@ import type { DomainError } from '../domain/errors';
 import type { Tx } from './db';
 import type { BookingInput, BookingPortfolio, BookOptions } from './ledger';
 import { badInput } from './validate';
+import { lotsFromJson, openLotsSql, type OpenLotJson } from './open-lots';
 
 /** The latest booking of a security in a portfolio in the way of a booking dated before it (laterReliefSql). */
 export interface LaterRelief {
@@ -126,19 +127,23 @@ export function shortBehindLaterBuy(symbol: string, date: string, laterBuy: Late
 /**
  * recordTransaction's BUY, SELL or SPLIT: refused behind a later relief of its security; in the
  * same statement, for a BUY the SPLITs its lot is restated by, for a SELL where shorting is
- * allowed the later BUY a short it opens is refused behind (LedgerService.book's options).
+ * allowed the later BUY a short it opens is refused behind, and for a BUY or SELL the open lots
+ * it books against (LedgerService.book's options): read under the portfolio lock, like the rest,
+ * so one statement sees what two would (no booking of the portfolio can come between). A SPLIT's
+ * lots are read after its corporate action is recorded, by the booking.
  */
 export async function inDateOrder(
   tx: Tx,
   portfolio: Pick<BookingPortfolio, 'id' | 'allowShort'>,
   b: BookingInput & { type: InTimeBooking },
-): Promise<Pick<BookOptions, 'laterSplits' | 'laterBuy'>> {
+): Promise<Pick<BookOptions, 'laterSplits' | 'laterBuy' | 'lots'>> {
   const portfolioId = Prisma.sql`${portfolio.id}::uuid`;
   const security = Prisma.sql`${b.security!.id}::uuid`;
-  const [row] = await tx.$queryRaw<{ later: LaterRelief | null; splits: LaterSplit[] | null; buy: LaterRelief | null }[]>`
+  const [row] = await tx.$queryRaw<{ later: LaterRelief | null; splits: LaterSplit[] | null; buy: LaterRelief | null; lots: OpenLotJson[] | null }[]>`
     SELECT ${laterReliefSql(portfolioId, security, b.date, b.type)} AS later,
            ${b.type === 'BUY' ? laterSplitsSql(portfolioId, security, b.date) : Prisma.sql`NULL::json`} AS splits,
-           ${b.type === 'SELL' && portfolio.allowShort ? laterBuySql(portfolioId, security, b.date) : Prisma.sql`NULL::json`} AS buy`;
+           ${b.type === 'SELL' && portfolio.allowShort ? laterBuySql(portfolioId, security, b.date) : Prisma.sql`NULL::json`} AS buy,
+           ${b.type === 'SPLIT' ? Prisma.sql`NULL::json` : openLotsSql(portfolioId, security, b.type)} AS lots`;
   if (row?.later) throw behindLaterRelief(b.type, b.security!.symbol, b.date, row.later);
-  return { laterSplits: row?.splits ?? undefined, laterBuy: row?.buy ?? undefined };
+  return { laterSplits: row?.splits ?? undefined, laterBuy: row?.buy ?? undefined, lots: row?.lots ? lotsFromJson(row.lots) : undefined };
 }

@@ -11,6 +11,7 @@ import type { ServiceContext } from './context';
 import { getReadablePortfolio, getWritablePortfolio, lockWritablePortfolio, RefusedAccess, requireActor, writableSql } from './access';
 import { auditCte, writeAudit } from './audit';
 import { inTransaction } from './transaction';
+import { lotsFromJson, openLotsSql, type OpenLotJson } from './open-lots';
 import { preparedStatement } from '../db/prepared';
 import { queryRows } from '../db/direct';
 import { paginate, type Page, type PageArgs } from './pagination';
@@ -84,17 +85,11 @@ interface FillTarget {
   placedAt: string;
   /** Σ quantity × price of the order's fills so far, exact (NUMERIC). */
   filledValue: string;
-  lots: { id: string; q0: string; q: string; c: string; d: string }[];
+  lots: OpenLotJson[];
 }
 
 export type OrderRow = Order & { security: { symbol: string } };
 
-/** The open lots of `orders o`'s portfolio and security that `sign` picks, oldest first, then in booking order: one JSON value. */
-function openLotsOfOrder(sign: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`(SELECT coalesce(json_agg(json_build_object('id', l.id, 'q0', l.qty_original::text, 'q', l.qty_open::text, 'c', l.cost_basis::text, 'd', l.acquired_on::text)
-                                       ORDER BY l.acquired_on, l.created_at, l.id), '[]')
-                FROM lots l WHERE l.portfolio_id = o.portfolio_id AND l.security_id = o.security_id AND l.closed_on IS NULL AND ${sign})`;
-}
 const withSymbol = { security: { select: { symbol: true } } } as const;
 
 /** How far a venue's clock may be from ours: an executedAt this far ahead of now, or before the order's placement, is not refused. */
@@ -340,7 +335,7 @@ export class TradingService {
              CASE WHEN o.side = 'SELL' AND p.allow_short THEN ${laterBuySql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, isoDate(input.executedAt))} END AS "laterBuy",
              o.filled_value::text AS "filledValue",
              -- a BUY covers short lots only (found by their own index), a SELL relieves long lots only
-             CASE WHEN o.side = 'BUY' THEN ${openLotsOfOrder(Prisma.sql`l.qty_open < 0`)} ELSE ${openLotsOfOrder(Prisma.sql`l.qty_open > 0`)} END AS lots
+             CASE WHEN o.side = 'BUY' THEN ${openLotsSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, 'BUY')} ELSE ${openLotsSql(Prisma.sql`o.portfolio_id`, Prisma.sql`o.security_id`, 'SELL')} END AS lots
       FROM orders o JOIN securities s ON s.id = o.security_id JOIN portfolios p ON p.id = o.portfolio_id
       WHERE o.id = ${input.orderId}::uuid AND ${writableSql(requireActor(ctx))} ${lock ? Prisma.sql`FOR UPDATE OF o` : Prisma.empty}`);
     return rows[0] ?? null;
@@ -402,7 +397,7 @@ export class TradingService {
     };
     const options: BookOptions = {
       transactionId,
-      lots: order.lots.map((l) => ({ id: l.id, qtyOriginal: new D(l.q0), qtyOpen: new D(l.q), costBasis: new D(l.c), acquiredOn: l.d })),
+      lots: lotsFromJson(order.lots),
       laterSplits: order.laterSplits ?? undefined,
       laterBuy: order.laterBuy ?? undefined,
       alsoWrite: (booked, gated) => [
