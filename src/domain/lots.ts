@@ -195,6 +195,11 @@ function normalizeLot(lot: Lot, checkedDates?: Set<string>): Lot {
   return { id: lot.id, qtyOriginal, qtyOpen, costBasis, acquiredOn: lot.acquiredOn };
 }
 
+/** |value|: a value not below zero as it is (decimals are immutable), sparing a long lot's two copies. */
+function magnitude(value: D): D {
+  return value.isNeg() ? value.abs() : value;
+}
+
 /** Avoids "-0" leaking out of negations. */
 function signed(magnitude: D, negative: boolean): D {
   if (magnitude.isZero()) return ZERO;
@@ -226,8 +231,17 @@ export function allocateProRata(total: D, weights: readonly D[], dp: number = MO
   const weightSum = ws.reduce((a, w) => a.plus(w), ZERO);
   const parts: D[] = [];
   let allocated: D = ZERO;
+  // A part depends on its weight's value alone, and lots often share a quantity: each distinct
+  // weight is multiplied and divided once (the division is most of a large SELL's Decimal work).
+  const partOf = new Map<string, D>();
   for (let i = 0; i < ws.length - 1; i++) {
-    const part = abs.times(ws[i]!).div(weightSum).toDecimalPlaces(dp);
+    const w = ws[i]!;
+    const key = w.toString();
+    let part = partOf.get(key);
+    if (part === undefined) {
+      part = abs.times(w).div(weightSum).toDecimalPlaces(dp);
+      partOf.set(key, part);
+    }
     parts.push(part);
     allocated = allocated.plus(part);
   }
@@ -387,7 +401,7 @@ function toSlices(lots: readonly Lot[], side: 'long' | 'short', asOf: string): S
     const isSide = side === 'long' ? isAboveZero(lot.qtyOpen) : isBelowZero(lot.qtyOpen);
     // Valid YYYY-MM-DD dates (both checked) order as their text does.
     if (isSide && lot.acquiredOn <= asOf) {
-      out.push({ lot, index, qty: lot.qtyOpen.abs(), basis: lot.costBasis.abs() });
+      out.push({ lot, index, qty: magnitude(lot.qtyOpen), basis: magnitude(lot.costBasis) });
     }
   });
   return out;
