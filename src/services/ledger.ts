@@ -411,9 +411,14 @@ export class LedgerService {
   ): Prisma.Sql[] {
     const method = portfolio.costBasisMethod;
     const out: Prisma.Sql[] = [];
-    // Lot updates name the portfolio and security too: the planner cannot tell how many ids a
-    // parameter array holds, and without them it may scan every lot rather than this security's.
-    const ofSecurity = Prisma.sql`lots.portfolio_id = ${portfolio.id}::uuid AND lots.security_id = ${security.id}::uuid`;
+    // Lot updates join the ids on the primary key and check the portfolio and security as a
+    // filter that no index serves (IS NOT DISTINCT FROM: for these NOT NULL columns the same test
+    // as =). Indexed, they let the generic plan of the prepared statement (PostgreSQL's from its
+    // sixth run on a connection), which guesses ten ids in a parameter list and, on a lots table
+    // not yet analysed, one lot of the security, scan the security's lots once per id: for a SELL
+    // relieving 1,000 lots a million rows, 0.12 s. Unindexed, the ids drive the update, one
+    // primary-key probe each, whatever the estimates.
+    const ofSecurity = Prisma.sql`(lots.portfolio_id, lots.security_id) IS NOT DISTINCT FROM (${portfolio.id}::uuid, ${security.id}::uuid)`;
     let opened: { quantity: D; cost: D } | undefined;
     let updates: LotUpdate[] = [];
     let gains: RealizedGainRow[] = [];
