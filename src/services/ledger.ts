@@ -411,14 +411,17 @@ export class LedgerService {
   ): Prisma.Sql[] {
     const method = portfolio.costBasisMethod;
     const out: Prisma.Sql[] = [];
-    // Lot updates join the ids on the primary key and check the portfolio and security as a
-    // filter that no index serves (IS NOT DISTINCT FROM: for these NOT NULL columns the same test
-    // as =). Indexed, they let the generic plan of the prepared statement (PostgreSQL's from its
-    // sixth run on a connection), which guesses ten ids in a parameter list and, on a lots table
-    // not yet analysed, one lot of the security, scan the security's lots once per id: for a SELL
-    // relieving 1,000 lots a million rows, 0.12 s. Unindexed, the ids drive the update, one
-    // primary-key probe each, whatever the estimates.
-    const ofSecurity = Prisma.sql`(lots.portfolio_id, lots.security_id) IS NOT DISTINCT FROM (${portfolio.id}::uuid, ${security.id}::uuid)`;
+    // Lot updates join their rows of ids on the whole key (portfolio, security, id), the portfolio and
+    // security carried on every row of a subquery kept as it is (OFFSET 0): so they are join keys
+    // of the unique index, never a condition of their own on lots. As one, the planner estimates
+    // the security's lots from an unanalysed table's defaults (one lot), and the ids of a parameter
+    // list (the generic plan of the prepared statement, from its sixth run on a connection) at ten:
+    // it then scanned the security's lots once per id, a million rows and 0.12 s for a SELL
+    // relieving 1,000 lots. Joined, lots is reached through the ids, one index probe each (or one
+    // hash of the lots when the planner knows the list is long).
+    const keyed = (rows: Prisma.Sql) =>
+      Prisma.sql`(SELECT ${portfolio.id}::uuid AS portfolio_id, ${security.id}::uuid AS security_id, r.* FROM ${rows} OFFSET 0) AS u`;
+    const ofSecurity = Prisma.sql`(lots.portfolio_id, lots.security_id, lots.id) = (u.portfolio_id, u.security_id, u.id)`;
     let opened: { quantity: D; cost: D } | undefined;
     let updates: LotUpdate[] = [];
     let gains: RealizedGainRow[] = [];
@@ -458,9 +461,9 @@ export class LedgerService {
       if (split.length) {
         out.push(Prisma.sql`split_lots AS (
           UPDATE lots SET qty_open = u.q, qty_original = u.q0
-          FROM unnest(${list(split.map((l) => l.id), 'uuid')}, ${list(split.map((l) => l.qtyOpen.toFixed()), 'numeric')},
-                      ${list(split.map((l) => l.qtyOriginal.toFixed()), 'numeric')}) AS u(id, q, q0) ${gated.join}
-          WHERE ${ofSecurity} AND lots.id = u.id)`);
+          FROM ${keyed(Prisma.sql`unnest(${list(split.map((l) => l.id), 'uuid')}, ${list(split.map((l) => l.qtyOpen.toFixed()), 'numeric')},
+                      ${list(split.map((l) => l.qtyOriginal.toFixed()), 'numeric')}) AS r(id, q, q0)`)} ${gated.join}
+          WHERE ${ofSecurity})`);
       }
       result.lotsChanged = split.length;
       return out;
@@ -477,15 +480,15 @@ export class LedgerService {
       // The ids in a FROM item, not `= ANY(list)`: on a generic plan the list would be split anew for every lot.
       out.push(Prisma.sql`closed_lots AS (
         UPDATE lots SET qty_open = 0, cost_basis = 0, closed_on = ${b.date}::date
-        FROM unnest(${list(closed.map((u) => u.lotId), 'uuid')}) AS u(id) ${gated.join}
-        WHERE ${ofSecurity} AND lots.id = u.id)`);
+        FROM ${keyed(Prisma.sql`unnest(${list(closed.map((u) => u.lotId), 'uuid')}) AS r(id)`)} ${gated.join}
+        WHERE ${ofSecurity})`);
     }
     if (changed.length) {
       out.push(Prisma.sql`relieved_lots AS (
         UPDATE lots SET qty_open = u.q, cost_basis = u.c
-        FROM unnest(${list(changed.map((u) => u.lotId), 'uuid')}, ${list(changed.map((u) => u.qtyOpen.toFixed()), 'numeric')},
-                    ${list(changed.map((u) => u.costBasis.toFixed()), 'numeric')}) AS u(id, q, c) ${gated.join}
-        WHERE ${ofSecurity} AND lots.id = u.id)`);
+        FROM ${keyed(Prisma.sql`unnest(${list(changed.map((u) => u.lotId), 'uuid')}, ${list(changed.map((u) => u.qtyOpen.toFixed()), 'numeric')},
+                    ${list(changed.map((u) => u.costBasis.toFixed()), 'numeric')}) AS r(id, q, c)`)} ${gated.join}
+        WHERE ${ofSecurity})`);
     }
     if (gains.length) {
       out.push(Prisma.sql`gains AS (
