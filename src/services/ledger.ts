@@ -13,7 +13,7 @@ import type { ServiceContext } from './context';
 import { getReadablePortfolio, getWritablePortfolio } from './access';
 import { auditCte } from './audit';
 import { recordSplitAction, refuseSplitBookedTwice } from './corporate-actions';
-import { inDateOrder, shortBehindLaterBuy, type LaterRelief, type LaterSplit } from './sell-order-in-time';
+import { inDateOrder, shortBehindLaterBuy, type LaterRelief, type LaterSplit } from './date-order';
 import { inTransaction } from './transaction';
 import { lotsFromJson, openLotsSql, type OpenLotJson } from './open-lots';
 import { preparedStatement } from '../db/prepared';
@@ -67,13 +67,13 @@ export interface BookOptions {
   lots?: Lot[];
   /**
    * A BUY's: the SPLITs of the security already booked and dated on or after its date, in the
-   * order they were applied (sell-order-in-time.ts), read under the lock. The lot it opens is
+   * order they were applied (date-order.ts), read under the lock. The lot it opens is
    * restated by them.
    */
   laterSplits?: LaterSplit[];
   /**
    * A SELL's where shorting is allowed: the latest BUY of the security dated after it
-   * (sell-order-in-time.ts laterBuySql), read under the lock. A short lot the SELL would open is
+   * (date-order.ts laterBuySql), read under the lock. A short lot the SELL would open is
    * refused behind it.
    */
   laterBuy?: LaterRelief;

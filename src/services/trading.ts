@@ -18,7 +18,7 @@ import { paginate, type Page, type PageArgs } from './pagination';
 import { badInput, isUuid, optionalText, symbol as validSymbol, text } from './validate';
 import { isoDate, same, toD, type BookingInput, type BookOptions, type LedgerService } from './ledger';
 import { dayEndedSql, END_OF_UTC_DAY } from './order-expiry';
-import { behindLaterRelief, laterBuySql, laterReliefSql, laterSplitsSql, type LaterRelief, type LaterSplit } from './sell-order-in-time';
+import { behindLaterRelief, laterBuySql, laterReliefSql, laterSplitsSql, type LaterRelief, type LaterSplit } from './date-order';
 import { dayCloseClock, type DayClose } from '../domain/trading-day';
 
 export interface PlaceOrderInput {
@@ -317,7 +317,7 @@ export class TradingService {
    * far, the lots the fill can touch, and what the fill's time means for it: its DAY ended, its
    * placement, a later relief of the security that refuses it (for a SELL a later SPLIT too),
    * (a BUY) the SPLITs its lot is restated by, (a SELL where shorting is allowed) the later BUY a
-   * short it opens is refused behind (sell-order-in-time.ts; next to nothing to find for
+   * short it opens is refused behind (date-order.ts; next to nothing to find for
    * a fill dated today). Under the portfolio lock on the locked path, so what it finds is decided there.
    */
   private async readFillTarget(q: Db | Tx, ctx: ServiceContext, input: CheckedFill, lock: boolean): Promise<FillTarget | null> {

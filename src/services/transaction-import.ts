@@ -89,7 +89,7 @@ interface ParsedRow {
 }
 
 /**
- * The ledger's order (README, sell-order-in-time.ts): by date, on one day trades and cash before
+ * The ledger's order (README, date-order.ts): by date, on one day trades and cash before
  * a split; otherwise the file's order. Array.prototype.sort is stable, the line number makes it
  * explicit.
  */
@@ -111,7 +111,7 @@ function rejectOrThrow(result: ImportResult, line: number, err: unknown): void {
  * Two passes. Reading streams the file and parses every row (fields, decimals, the date), keeping
  * the rows that parse — a TransactionInput and a line number each, not the file — and reporting
  * the others. Booking then takes the kept rows in the ledger's order (inLedgerOrder): a backdated
- * BUY or SELL is refused behind a later relief (sell-order-in-time.ts), so a broker export in
+ * BUY or SELL is refused behind a later relief (date-order.ts), so a broker export in
  * any order would otherwise lose its out-of-order rows. Rejected rows are reported by their line
  * in the file, in line order, whichever pass rejected them.
  */

@@ -7,7 +7,7 @@ import { D } from '../../src/domain/decimal';
 import { createPortfolio, ensureSecurities, footprint, gains, lots, record, recordOk } from '../support/ledger';
 
 /*
- * Lot reliefs in date order (sell-order-in-time.ts): a BUY dated before a SELL or a
+ * Lot reliefs in date order (date-order.ts): a BUY dated before a SELL or a
  * short-covering BUY of the security already booked is refused, whatever the method, since that
  * relief might have taken the new lot in date order; and a short-covering BUY is a relief a
  * backdated SELL or SPLIT cannot be booked behind; where shorting is allowed, a backdated SELL
