@@ -1,10 +1,6 @@
 import { describeEachEngine } from '../support/db';
 import { codeOf, createUserWithKey, gql, startTestServer, type TestServer } from '../support/server';
-import { countQueries } from '../support/query-counter';
-import { createServices } from '../../src/services';
-import { LocalEventBus } from '../../src/events/bus';
-import { D } from '../../src/domain/decimal';
-import { createPortfolio, ensureSecurities, footprint, gains, lots, record, recordOk } from '../support/ledger';
+import { createPortfolio, ensureSecurities, footprint, gains, lots, record, recordOk, statementsOfFillNow } from '../support/ledger';
 
 /*
  * Lot reliefs in date order (date-order.ts): a BUY dated before a SELL or a
@@ -169,18 +165,7 @@ describeEachEngine('backdated BUY and short covers', (db) => {
     expect(await footprint(db().prisma, id)).toEqual(before);
 
     // Today: the read a fill makes anyway carries the check (BENCHMARKS.md: the hot path).
-    const counting = countQueries(db());
-    try {
-      const { trading } = createServices(counting.db.prisma, new LocalEventBus());
-      const ctx = { actor: { userId, role: 'USER' as const, apiKeyId: null }, meta: { requestId: 'count' } };
-      const fillNow = (externalId: string, quantity: number) => trading.recordFill(ctx, { orderId: oid, externalId, quantity: new D(quantity), price: new D(12), executedAt: new Date() });
-      await fillNow('short-today-1', 1); // prepares the statements on this connection
-      counting.reset();
-      await fillNow('short-today-2', 7);
-      expect(counting.statements.filter((q) => !/^\s*(BEGIN|COMMIT|SET|SELECT set_config)/i.test(q))).toHaveLength(2);
-    } finally {
-      await counting.close();
-    }
+    expect(await statementsOfFillNow(db(), userId, oid, '12', [{ externalId: 'short-today-1', quantity: '1' }, { externalId: 'short-today-2', quantity: '7' }])).toHaveLength(2);
     expect((await lots(url, key, id)).map((l) => [l.acquiredOn, l.qtyOpen])).toEqual([[new Date().toISOString().slice(0, 10), '-3']]);
   });
 });

@@ -1,10 +1,6 @@
 import { describeEachEngine } from '../support/db';
 import { codeOf, createUserWithKey, gql, startTestServer, type TestServer } from '../support/server';
-import { countQueries } from '../support/query-counter';
-import { createServices } from '../../src/services';
-import { LocalEventBus } from '../../src/events/bus';
-import { D } from '../../src/domain/decimal';
-import { createPortfolio, ensureSecurities, footprint, gains, lots, record, recordOk } from '../support/ledger';
+import { createPortfolio, ensureSecurities, footprint, gains, lots, record, recordOk, statementsOfFillNow } from '../support/ledger';
 
 /*
  * Splits and the ledger's date order (trades before a split on its own day): a BUY dated on or
@@ -218,18 +214,7 @@ describeEachEngine('splits in date order', (db) => {
   test('a BUY fill dated today with no split still takes two statements: the read and the booking', async () => {
     const id = await funded('buy fills today');
     const oid = await placeOrder(id, 'BUY', '5');
-    const counting = countQueries(db());
-    try {
-      const { trading } = createServices(counting.db.prisma, new LocalEventBus());
-      const ctx = { actor: { userId, role: 'USER' as const, apiKeyId: null }, meta: { requestId: 'count' } };
-      const fillNow = (externalId: string) => trading.recordFill(ctx, { orderId: oid, externalId, quantity: new D(1), price: new D(15), executedAt: new Date() });
-      await fillNow('count-buy-1'); // prepares the statements on this connection
-      counting.reset();
-      await fillNow('count-buy-2');
-      expect(counting.statements.filter((q) => !/^\s*(BEGIN|COMMIT|SET|SELECT set_config)/i.test(q))).toHaveLength(2);
-    } finally {
-      await counting.close();
-    }
+    expect(await statementsOfFillNow(db(), userId, oid, '15', [{ externalId: 'count-buy-1', quantity: '1' }, { externalId: 'count-buy-2', quantity: '1' }])).toHaveLength(2);
     expect((await lotRows(id)).map((l) => l[2])).toEqual(['1', '1']);
   });
 });

@@ -1,5 +1,10 @@
 import type { PrismaClient } from '../../src/generated/prisma/client';
 import { gql, type GqlResponse, type TestServer } from './server';
+import { countQueries } from './query-counter';
+import type { Database } from '../../src/db/client';
+import { createServices } from '../../src/services';
+import { LocalEventBus } from '../../src/events/bus';
+import { D } from '../../src/domain/decimal';
 
 /** Helpers shared by the ledger and trading suites: GraphQL calls and row counts. */
 
@@ -66,4 +71,30 @@ export async function footprint(prisma: PrismaClient, portfolioId: string) {
     prisma.portfolio.findUnique({ where: { id: portfolioId }, select: { navStaleFrom: true } }),
   ]);
   return JSON.parse(JSON.stringify({ transactions, lots: lotRows, realized, orders, fills, audit, balances, portfolio }));
+}
+
+/**
+ * The statements a fill of `orderId` dated now sends, besides BEGIN, COMMIT and the principal
+ * switch: the fill path's speed guarantee is two (the read and the booking; BENCHMARKS.md). A
+ * first fill (`first`) prepares the statements on the connection and is not counted.
+ */
+export async function statementsOfFillNow(
+  db: Database,
+  userId: string,
+  orderId: string,
+  price: string,
+  [first, counted]: [{ externalId: string; quantity: string }, { externalId: string; quantity: string }],
+): Promise<string[]> {
+  const counting = countQueries(db);
+  try {
+    const { trading } = createServices(counting.db.prisma, new LocalEventBus());
+    const ctx = { actor: { userId, role: 'USER' as const, apiKeyId: null }, meta: { requestId: 'count' } };
+    const fillNow = (f: { externalId: string; quantity: string }) => trading.recordFill(ctx, { orderId, externalId: f.externalId, quantity: new D(f.quantity), price: new D(price), executedAt: new Date() });
+    await fillNow(first);
+    counting.reset();
+    await fillNow(counted);
+    return counting.statements.filter((q) => !/^\s*(BEGIN|COMMIT|SET|SELECT set_config)/i.test(q));
+  } finally {
+    await counting.close();
+  }
 }
