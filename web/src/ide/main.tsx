@@ -8,7 +8,7 @@ import { StrictMode, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
 import { explorerPlugin } from '@graphiql/plugin-explorer';
-import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { createGraphiQLFetcher, type Storage } from '@graphiql/toolkit';
 import { createClient } from 'graphql-ws';
 import { getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import examples from 'virtual:ide-examples';
@@ -48,20 +48,23 @@ async function firstPortfolioId(key: string): Promise<string> {
 }
 
 /**
- * Tabs GraphiQL saved before a key was given still say PORTFOLIO_ID: fill in the real id, keeping
- * whatever else the user changed.
+ * GraphiQL's storage: localStorage, with the PORTFOLIO_ID placeholder filled in as it is read.
+ * Tabs saved before a key was given still say PORTFOLIO_ID, and the keyless IDE's debounced
+ * save may land after the key arrived; filling on read keeps whatever else the user changed.
  */
-function fillSavedPlaceholders(portfolioId: string): void {
-  if (portfolioId === 'PORTFOLIO_ID') return;
-  try {
-    for (let i = 0; i < localStorage.length; i++) {
-      const name = localStorage.key(i);
-      const value = name?.startsWith('graphiql:') ? localStorage.getItem(name) : null;
-      if (name && value?.includes('PORTFOLIO_ID')) localStorage.setItem(name, value.replaceAll('PORTFOLIO_ID', portfolioId));
-    }
-  } catch {
-    // No storage: nothing was saved either.
-  }
+function placeholderFillingStorage(portfolioId: string): Storage {
+  const fill = (v: string | null) => (v !== null && portfolioId !== 'PORTFOLIO_ID' ? v.replaceAll('PORTFOLIO_ID', portfolioId) : v);
+  return {
+    getItem: (k) => fill(localStorage.getItem(k)),
+    setItem: (k, v) => localStorage.setItem(k, v),
+    removeItem: (k) => localStorage.removeItem(k),
+    clear: () => {
+      for (const k of Object.keys(localStorage)) if (k.startsWith('graphiql:')) localStorage.removeItem(k);
+    },
+    get length() {
+      return Object.keys(localStorage).filter((k) => k.startsWith('graphiql:')).length;
+    },
+  };
 }
 
 /** The server's own schema when it answers introspection; schema.graphql as bundled otherwise. */
@@ -111,13 +114,15 @@ function Ide() {
     setReady(null);
     void Promise.all([firstPortfolioId(apiKey), loadSchema(apiKey)]).then(([portfolioId, { schema, note }]) => {
       if (!live) return;
-      fillSavedPlaceholders(portfolioId);
       setReady({ portfolioId, schema, note });
     });
     return () => {
       live = false;
     };
   }, [apiKey]);
+
+  const portfolioId = ready?.portfolioId ?? 'PORTFOLIO_ID';
+  const storage = useMemo(() => placeholderFillingStorage(portfolioId), [portfolioId]);
 
   const fetcher = useMemo(() => {
     const authorization = bearer(apiKey);
@@ -155,6 +160,7 @@ function Ide() {
             defaultTabs={exampleTabs(ready.portfolioId, apiKey)}
             defaultEditorToolsVisibility="variables"
             shouldPersistHeaders={false}
+            storage={storage}
           />
         )}
       </div>
