@@ -418,20 +418,7 @@ describeEachEngine('live updates over graphql-ws', (db) => {
     // A client that keeps asking but stops reading: graphql-ws waits on each send, so little
     // piles up in memory; once its unsent bytes have not drained for WS_STALL_TIMEOUT_MS (8 s
     // here) the socket is cut off.
-    const big = `{ __schema { types { name fields { name type { name kind ofType { name kind } } } } } }`;
-    const t = await rawSocket(server.wsUrl);
-    t.send({ type: 'connection_init', payload: { authorization: `Bearer ${owner.key}` } });
-    await until(() => t.messages.some((m) => m.type === 'connection_ack'));
-    (t.ws as unknown as { _socket: import('net').Socket })._socket.pause();
-    let closed = false;
-    void t.closed.then(() => (closed = true));
-    const started = Date.now();
-    for (let i = 0; !closed && Date.now() - started < 60_000; i++) {
-      t.send({ id: `x${i}`, type: 'subscribe', payload: { query: big } });
-      t.send({ id: `x${i}`, type: 'complete' });
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    expect(await t.closed).toBe(1006);
+    expect(await floodWithoutReading(server.wsUrl, owner.key)).toBe(1006);
     await (async () => {
       const r = await gql(server.url, owner.key, '{ me { id } }');
       expect(r.data).toEqual({ me: { id: owner.userId } });
@@ -443,20 +430,7 @@ describeEachEngine('live updates over graphql-ws', (db) => {
     // test: only the byte limit can cut this socket.
     const strict = await startTestServer(db(), { LOG_LEVEL: process.env.TEST_LOG ?? 'silent', WS_MAX_BUFFER_BYTES: '200000', WS_STALL_TIMEOUT_MS: '600000' });
     try {
-      const big = `{ __schema { types { name fields { name type { name kind ofType { name kind } } } } } }`;
-      const t = await rawSocket(strict.wsUrl);
-      t.send({ type: 'connection_init', payload: { authorization: `Bearer ${owner.key}` } });
-      await until(() => t.messages.some((m) => m.type === 'connection_ack'));
-      (t.ws as unknown as { _socket: import('net').Socket })._socket.pause();
-      let closed = false;
-      void t.closed.then(() => (closed = true));
-      const started = Date.now();
-      for (let i = 0; !closed && Date.now() - started < 60_000; i++) {
-        t.send({ id: `x${i}`, type: 'subscribe', payload: { query: big } });
-        t.send({ id: `x${i}`, type: 'complete' });
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      expect(await t.closed).toBe(1006);
+      expect(await floodWithoutReading(strict.wsUrl, owner.key)).toBe(1006);
       const r = await gql(strict.url, owner.key, '{ me { id } }');
       expect(r.data).toEqual({ me: { id: owner.userId } });
     } finally {
@@ -464,3 +438,24 @@ describeEachEngine('live updates over graphql-ws', (db) => {
     }
   }, 120_000);
 });
+
+/**
+ * A client that keeps asking for large answers but stops reading its socket, until the server
+ * cuts it off (or 60 s pass): the close code it got.
+ */
+async function floodWithoutReading(wsUrl: string, apiKey: string): Promise<number> {
+  const big = `{ __schema { types { name fields { name type { name kind ofType { name kind } } } } } }`;
+  const t = await rawSocket(wsUrl);
+  t.send({ type: 'connection_init', payload: { authorization: `Bearer ${apiKey}` } });
+  await until(() => t.messages.some((m) => m.type === 'connection_ack'));
+  (t.ws as unknown as { _socket: import('net').Socket })._socket.pause();
+  let closed = false;
+  void t.closed.then(() => (closed = true));
+  const started = Date.now();
+  for (let i = 0; !closed && Date.now() - started < 60_000; i++) {
+    t.send({ id: `x${i}`, type: 'subscribe', payload: { query: big } });
+    t.send({ id: `x${i}`, type: 'complete' });
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return t.closed;
+}
